@@ -1,0 +1,396 @@
+"""Cut a file's text into chunks worth embedding: functions, methods, classes, or line windows.
+
+Pure: `chunk_text(text, language, path)` reads nothing and writes nothing. For languages with a
+grammar the chunks follow the syntax tree: one chunk per definition (its leading comments and
+decorators included), a class split into its header and its members when it has several, code
+between definitions kept as chunks of its own, tiny leftovers merged into a neighbour and anything
+oversized split on line boundaries. Invariants the tests check: chunks are sorted, do not overlap,
+start and end on non-blank lines, and every non-blank line of the file lies in exactly one chunk.
+Other text gets overlapping line windows that together cover every non-blank line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .languages import BY_NAME, LanguageSpec
+
+log = logging.getLogger(__name__)
+
+MAX_LINES = 60  # a chunk longer than this is split on line boundaries
+MAX_CHARS = 2400  # ... and so is one with more characters than this
+MIN_CHARS = 80  # code between definitions with fewer non-blank characters joins a neighbour
+WINDOW_LINES = 40  # line windows for text without a grammar
+WINDOW_OVERLAP = 10
+MAX_NESTING = 8  # how deep to look through non-definition nodes for definitions
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of one file, with what it is and the text to embed for it.
+
+    Lines are 1-based and inclusive. `hash` is the sha256 of `embed_text`, the text the model
+    sees (header + code); it keys the embedding cache, so the header holds no path: a renamed
+    file's chunks keep their vectors.
+    """
+
+    path: str
+    language: str
+    start_line: int
+    end_line: int
+    text: str
+    symbol: str | None = None
+    kind: str = "code"
+    hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.hash:
+            digest = hashlib.sha256(self.embed_text.encode("utf-8", "surrogatepass")).hexdigest()
+            object.__setattr__(self, "hash", digest)
+
+    @property
+    def header(self) -> str:
+        """One line naming the chunk, prepended to its code for the model."""
+        return " ".join(p for p in (self.language, self.kind, self.symbol) if p)
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.header}\n{self.text}"
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def chunk_text(text: str, language: str, path: str) -> list[Chunk]:
+    """Chunks of `text` (a file of `language` at workspace-relative `path`), in file order."""
+    lines = text.split("\n")
+    spec = BY_NAME.get(language)
+    spans: list[_Span] | None = None
+    if spec is not None and spec.grammar:
+        try:
+            spans = _tree_spans(text, lines, spec)
+        except Exception:  # a grammar failure must not lose the file: fall back to windows
+            log.warning("tree-sitter failed on %s; using line windows", path, exc_info=True)
+    if spans is None:
+        spans = list(_windows(lines, 0, len(lines) - 1, None, "lines"))
+    else:
+        spans = [piece for span in spans for piece in _split_oversized(span, lines)]
+    return [
+        Chunk(
+            path=path,
+            language=language,
+            start_line=s.start + 1,
+            end_line=s.end + 1,
+            text="\n".join(lines[s.start : s.end + 1]),
+            symbol=s.symbol,
+            kind=s.kind,
+        )
+        for s in spans
+    ]
+
+
+# ----------------------------------------------------------------------------- spans
+
+
+@dataclass
+class _Span:
+    """Rows [start, end], 0-based inclusive. `item` is False for code between definitions."""
+
+    start: int
+    end: int
+    symbol: str | None
+    kind: str
+    item: bool = True
+
+
+@dataclass
+class _Item:
+    start: int
+    end: int
+    node: Any
+    role: str  # "function" | "class" | "namespace"
+    kind: str
+    name: str | None
+
+
+_parsers = threading.local()
+
+
+def _parser(grammar: str) -> Any:
+    cache = _parsers.__dict__.setdefault("by_grammar", {})
+    if grammar not in cache:
+        from tree_sitter_language_pack import get_parser
+
+        cache[grammar] = get_parser(grammar)  # type: ignore[arg-type]
+    return cache[grammar]
+
+
+def _tree_spans(text: str, lines: list[str], spec: LanguageSpec) -> list[_Span]:
+    assert spec.grammar is not None
+    tree = _parser(spec.grammar).parse(text.encode("utf-8", "surrogatepass"))
+    return _level(tree.root_node, 0, len(lines) - 1, lines, spec, None, "code")
+
+
+def _level(
+    node: Any, lo: int, hi: int, lines: list[str], spec: LanguageSpec,
+    owner: str | None, gap_kind: str,
+) -> list[_Span]:
+    """Spans covering rows [lo, hi] of `node`: its definitions plus the code between them."""
+    raw: list[_Span] = []
+    cursor = lo
+    for it in _items(node, spec, 0):
+        start = max(it.start, cursor)
+        if start > it.end or it.end > hi:
+            continue
+        if start > cursor:
+            raw.append(_Span(cursor, start - 1, owner, gap_kind, item=False))
+        raw.extend(_expand(it, start, lines, spec, owner))
+        cursor = it.end + 1
+    if cursor <= hi:
+        raw.append(_Span(cursor, hi, owner, gap_kind, item=False))
+    return _merge_tiny([s for s in (_trim(s, lines) for s in raw) if s is not None], lines)
+
+
+def _expand(
+    it: _Item, start: int, lines: list[str], spec: LanguageSpec, owner: str | None
+) -> list[_Span]:
+    qual = ".".join(p for p in (owner, it.name) if p) or None
+    kind = "method" if it.role == "function" and it.kind == "function" and owner else it.kind
+    if it.role == "namespace":
+        return _level(it.node, start, it.end, lines, spec, qual, "module")
+    if it.role == "class":
+        members = _items(it.node, spec, 0)
+        big = it.end - start + 1 > MAX_LINES or _chars(lines, start, it.end) > MAX_CHARS
+        if len(members) >= 2 or (big and members):
+            return _level(it.node, start, it.end, lines, spec, qual, it.kind)
+    return [_Span(start, it.end, qual, kind)]
+
+
+def _items(node: Any, spec: LanguageSpec, depth: int) -> list[_Item]:
+    """Definitions among `node`'s descendants, not looking inside definitions themselves.
+
+    Comments (and attributes) directly above a definition are part of it."""
+    out: list[_Item] = []
+    lead: tuple[int, int] | None = None  # rows of the comment block just seen
+    for child in node.named_children:
+        srow, erow = child.start_point[0], child.end_point[0]
+        if child.type in spec.comments or child.type == "attribute_item":
+            lead = (lead[0], erow) if lead and srow <= lead[1] + 1 else (srow, erow)
+            continue
+        found = _definition(child, spec)
+        if found is not None:
+            role, kind, name, inner = found
+            out.append(_Item(srow, erow, inner, role, kind, name))
+            found_items = out[-1:]
+        elif erow > srow and child.named_child_count and depth < MAX_NESTING:
+            found_items = _items(child, spec, depth + 1)
+            out.extend(found_items)
+        else:
+            found_items = []
+        if found_items and lead and found_items[0].start == srow and lead[1] >= srow - 1:
+            found_items[0].start = lead[0]
+        lead = None
+    return out
+
+
+_KINDS = {
+    "class_definition": "class", "class_declaration": "class", "class": "class",
+    "abstract_class_declaration": "class", "class_specifier": "class",
+    "singleton_class": "class", "interface_declaration": "interface",
+    "trait_item": "interface", "trait_declaration": "interface",
+    "annotation_type_declaration": "interface", "enum_declaration": "enum",
+    "enum_item": "enum", "enum_specifier": "enum", "struct_item": "struct",
+    "struct_specifier": "struct", "struct_declaration": "struct", "union_item": "struct",
+    "union_specifier": "struct", "record_declaration": "class", "impl_item": "class",
+    "type_alias_declaration": "type", "type_item": "type", "type_definition": "type",
+    "type_declaration": "type", "alias_declaration": "type", "property_declaration": "property",
+    "indexer_declaration": "property", "constructor_declaration": "constructor",
+    "compact_constructor_declaration": "constructor", "macro_definition": "macro",
+    "const_item": "constant", "static_item": "constant", "delegate_declaration": "type",
+}
+_FUNCTION_VALUES = frozenset({
+    "arrow_function", "function_expression", "function", "generator_function", "class",
+})
+
+
+def _definition(node: Any, spec: LanguageSpec) -> tuple[str, str, str | None, Any] | None:
+    """(role, kind, name, node to look into) when `node` is a definition, else None."""
+    t = node.type
+    if t in spec.namespaces:
+        return "namespace", "module", _name(node), node
+    if t in spec.classes:
+        return "class", _KINDS.get(t, "class"), _name(node), node
+    if t not in spec.functions:
+        return None
+    multiline = node.end_point[0] > node.start_point[0]
+    if t in ("lexical_declaration", "variable_declaration"):
+        decl = next((c for c in node.named_children if c.type == "variable_declarator"), None)
+        if decl is None:
+            return None
+        is_fn = _is_function_value(decl.child_by_field_name("value"))
+        if not (is_fn or multiline):
+            return None
+        return "function", "function" if is_fn else "variable", _name(decl), node
+    if t == "expression_statement":
+        expr = node.named_children[0] if node.named_child_count else None
+        if expr is not None and expr.type in spec.namespaces:
+            return "namespace", "module", _name(expr), expr
+        if expr is None or expr.type != "assignment_expression":
+            return None
+        is_fn = _is_function_value(expr.child_by_field_name("right"))
+        if not (is_fn or multiline):
+            return None
+        left = expr.child_by_field_name("left")
+        name = _text(left) if left is not None else None
+        return "function", "function" if is_fn else "variable", name, node
+    if t in ("decorated_definition", "template_declaration"):
+        inner = node.child_by_field_name("definition") or _last_named(node)
+        if inner is not None and (inner.type in spec.classes or inner.type in ("class_specifier",)):
+            return "class", _KINDS.get(inner.type, "class"), _name(inner), inner
+        return "function", "function", _name(inner) if inner is not None else None, node
+    if t == "type_declaration":  # Go: `type X struct {...}`
+        spec_node = next((c for c in node.named_children if c.type == "type_spec"), None)
+        return "function", "type", _name(spec_node) if spec_node else None, node
+    return "function", _KINDS.get(t, "function"), _name(node), node
+
+
+def _is_function_value(value: Any) -> bool:
+    """A function, or a call wrapping one (`_curry2(function add(a, b) {...})`)."""
+    if value is None:
+        return False
+    if value.type in _FUNCTION_VALUES:
+        return True
+    args = value.child_by_field_name("arguments") if value.type == "call_expression" else None
+    return args is not None and any(a.type in _FUNCTION_VALUES for a in args.named_children)
+
+
+def _name(node: Any) -> str | None:
+    """A definition's name: its `name` field, else the identifier its declarator chain ends in."""
+    if node is None:
+        return None
+    named = node.child_by_field_name("name")
+    if named is not None:
+        return _text(named)
+    if node.type == "impl_item":
+        typ = node.child_by_field_name("type")
+        return _text(typ) if typ is not None else None
+    decl = node.child_by_field_name("declarator")
+    while decl is not None:
+        deeper = decl.child_by_field_name("declarator")
+        if deeper is None or decl.type in ("qualified_identifier", "identifier"):
+            return _text(decl)
+        decl = deeper
+    for child in node.named_children:
+        if child.type in ("class_specifier", "struct_specifier", "function_definition",
+                          "declaration", "variable_declarator"):
+            return _name(child)
+    return None
+
+
+def _text(node: Any) -> str:
+    return node.text.decode("utf-8", "replace").strip()
+
+
+def _last_named(node: Any) -> Any:
+    return node.named_children[-1] if node.named_child_count else None
+
+
+# ----------------------------------------------------------------------------- line helpers
+
+
+def _blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _chars(lines: list[str], start: int, end: int) -> int:
+    return sum(len(line) + 1 for line in lines[start : end + 1])
+
+
+def _dense_chars(lines: list[str], start: int, end: int) -> int:
+    return sum(len("".join(line.split())) for line in lines[start : end + 1])
+
+
+def _trim(span: _Span, lines: list[str]) -> _Span | None:
+    start, end = span.start, span.end
+    while start <= end and _blank(lines[start]):
+        start += 1
+    while end >= start and _blank(lines[end]):
+        end -= 1
+    return replace(span, start=start, end=end) if start <= end else None
+
+
+def _merge_tiny(spans: list[_Span], lines: list[str]) -> list[_Span]:
+    """Fold code-between-definitions too small to mean anything alone into a neighbour."""
+    out: list[_Span] = []
+    carry: int | None = None  # start row of a tiny span waiting for the next one
+    for span in spans:
+        if carry is not None:
+            span = replace(span, start=carry)
+            carry = None
+        tiny = not span.item and _dense_chars(lines, span.start, span.end) < MIN_CHARS
+        if tiny and out:
+            out[-1] = replace(out[-1], end=span.end)
+        elif tiny:
+            carry = span.start
+        else:
+            out.append(span)
+    if carry is not None:  # the whole level was tiny: keep it rather than lose lines
+        out.append(_Span(carry, spans[-1].end, spans[-1].symbol, spans[-1].kind, item=False))
+    return out
+
+
+def _split_oversized(span: _Span, lines: list[str]) -> Iterator[_Span]:
+    """Pieces of about equal size, at most MAX_LINES lines and MAX_CHARS characters each, cut
+    at a blank line where one is near the cut, each trimmed of blank edges."""
+    total_lines = span.end - span.start + 1
+    total_chars = _chars(lines, span.start, span.end)
+    pieces = max(-(-total_lines // MAX_LINES), -(-total_chars // MAX_CHARS))
+    if pieces <= 1:
+        yield span
+        return
+    target_lines = -(-total_lines // pieces)
+    target_chars = -(-total_chars // pieces)
+    start = span.start
+    while start <= span.end:
+        end, size = start, len(lines[start]) + 1
+        while end < span.end and end - start + 1 < target_lines:
+            nxt = len(lines[end + 1]) + 1
+            if size + nxt > min(MAX_CHARS, target_chars * 5 // 4):
+                break
+            end, size = end + 1, size + nxt
+        if end < span.end:
+            for cut in range(end, start + (end - start) * 2 // 3, -1):
+                if _blank(lines[cut]):
+                    end = cut
+                    break
+        if span.end - end <= 2:  # do not leave a sliver behind
+            end = span.end
+        piece = _trim(replace(span, start=start, end=end), lines)
+        if piece is not None:
+            yield piece
+        start = end + 1
+
+
+def _windows(lines: list[str], lo: int, hi: int, symbol: str | None, kind: str) -> Iterator[_Span]:
+    """Overlapping windows of WINDOW_LINES lines (fewer where lines are long) over [lo, hi]."""
+    start = lo
+    while start <= hi:
+        while start <= hi and _blank(lines[start]):
+            start += 1
+        if start > hi:
+            return
+        end, size = start, len(lines[start]) + 1
+        while end < hi and end - start + 1 < WINDOW_LINES and size + len(lines[end + 1]) < MAX_CHARS:
+            end += 1
+            size += len(lines[end]) + 1
+        piece = _trim(_Span(start, end, symbol, kind, item=False), lines)
+        if piece is not None:
+            yield piece
+        if end >= hi:
+            return
+        start = max(start + 1, end + 1 - WINDOW_OVERLAP)

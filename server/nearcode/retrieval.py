@@ -1,0 +1,170 @@
+"""Ranked chunks for a question: text → code (`search`) and code → code (`similar`).
+
+Both are hybrid: a dense ranking (cosine of embeddings) and a lexical ranking (FTS5 BM25 over
+identifier-split words) are fused by weighted reciprocal rank fusion, over every workspace
+folder's store at once. Weights differ by task because the two rankings are good at different
+things: the model at intent ("remove duplicates keeping order"), words at near-clones.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import lexical
+from .config import Settings
+from .embedding import Embedder
+from .store import Filter, Store, StoredChunk
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
+POOL = 50  # candidates taken from each ranking before fusion
+PREVIEW_LINES = 3
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each ranking counts in fusion."""
+
+    dense: float
+    lexical: float
+
+
+SEARCH_WEIGHTS = Weights(dense=1.0, lexical=0.5)
+SIMILAR_WEIGHTS = Weights(dense=0.5, lexical=1.0)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One workspace folder and its index."""
+
+    root: Path
+    store: Store
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked chunk. Lines are 1-based and inclusive; `path` is relative to `root`."""
+
+    root: Path
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    language: str
+    score: float
+    text: str
+    chunk_id: int
+
+    @property
+    def preview(self) -> str:
+        """The first few non-blank lines, dedented."""
+        lines = [line for line in textwrap.dedent(self.text).splitlines() if line.strip()]
+        return "\n".join(line[:200] for line in lines[:PREVIEW_LINES])
+
+    @property
+    def abspath(self) -> Path:
+        return self.root / self.path
+
+
+@dataclass(frozen=True)
+class _Key:
+    source: int
+    chunk_id: int
+
+
+class Retriever:
+    """Answers queries over the stores of all workspace folders."""
+
+    def __init__(self, sources: Sequence[Source], embedder: Embedder, settings: Settings) -> None:
+        self.sources = list(sources)
+        self.embedder = embedder
+        self.settings = settings
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_batch([text])[0]
+
+    def search(
+        self, query: str, limit: int = 10, languages: Sequence[str] = (),
+        paths: Sequence[str] = (),
+    ) -> list[Hit]:
+        """Code that does what the natural-language (or identifier) `query` says."""
+        flt = Filter(tuple(languages), tuple(paths))
+        return self._hybrid(query, self.embed_query(query), limit, flt, SEARCH_WEIGHTS, None)
+
+    def similar(
+        self, code: str, limit: int = 10, exclude: tuple[Path, frozenset[int]] | None = None,
+        vector: np.ndarray | None = None, languages: Sequence[str] = (),
+        paths: Sequence[str] = (),
+    ) -> list[Hit]:
+        """Chunks that look like `code`. `exclude` is (root, chunk ids) of the query's own
+        chunks; `vector`, the query's stored embedding if known, saves running the model."""
+        flt = Filter(tuple(languages), tuple(paths))
+        if vector is None:
+            vector = self.embed_query(code)
+        return self._hybrid(code, vector, limit, flt, SIMILAR_WEIGHTS, exclude)
+
+    # -- fusion
+
+    def _hybrid(
+        self, text: str, vector: np.ndarray, limit: int, flt: Filter, weights: Weights,
+        exclude: tuple[Path, frozenset[int]] | None,
+    ) -> list[Hit]:
+        words = lexical.query_terms(text)
+        pool = max(POOL, limit)
+        dense: list[tuple[float, _Key]] = []
+        lex: list[tuple[float, _Key]] = []
+        for i, src in enumerate(self.sources):
+            f = flt
+            if exclude is not None and exclude[0] == src.root:
+                f = Filter(flt.languages, flt.paths, exclude[1])
+            dense += [(s, _Key(i, cid)) for cid, s in src.store.vector_candidates(vector, pool, f)]
+            lex += [(s, _Key(i, cid)) for cid, s in src.store.lexical_candidates(words, pool, f)]
+        w_dense = weights.dense * self.settings.dense_weight
+        w_lex = weights.lexical * self.settings.lexical_weight
+        fused = rrf([_ranked(dense), _ranked(lex)], [w_dense, w_lex])
+        top = sorted(fused.items(), key=lambda kv: -kv[1])[:limit]
+        return self._hits(top)
+
+    def _hits(self, ranked: list[tuple[_Key, float]]) -> list[Hit]:
+        by_source: dict[int, list[int]] = {}
+        for key, _ in ranked:
+            by_source.setdefault(key.source, []).append(key.chunk_id)
+        chunks: dict[_Key, StoredChunk] = {}
+        for i, ids in by_source.items():
+            for cid, c in self.sources[i].store.chunks_by_id(ids).items():
+                chunks[_Key(i, cid)] = c
+        hits = []
+        for key, score in ranked:
+            c = chunks.get(key)
+            if c is not None:  # deleted between ranking and reading: skip it
+                hits.append(to_hit(self.sources[key.source].root, c, score))
+        return hits
+
+
+def to_hit(root: Path, c: StoredChunk, score: float) -> Hit:
+    return Hit(root, c.path, c.start_line, c.end_line, c.symbol, c.kind, c.language, score,
+               c.text, c.id)
+
+
+def _ranked(scored: list[tuple[float, _Key]]) -> list[_Key]:
+    return [key for _, key in sorted(scored, key=lambda sk: -sk[0])]
+
+
+def rrf(rankings: Sequence[Sequence[object]], weights: Sequence[float], k: int = RRF_K
+        ) -> dict:
+    """Weighted reciprocal rank fusion: score(d) = sum_i w_i / (k + rank_i(d)), rank from 1."""
+    fused: dict = {}
+    for ranking, w in zip(rankings, weights, strict=True):
+        if w <= 0:
+            continue
+        for rank, key in enumerate(ranking, 1):
+            fused[key] = fused.get(key, 0.0) + w / (k + rank)
+    return fused

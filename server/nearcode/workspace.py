@@ -1,0 +1,97 @@
+"""A workspace: its folders, each with a store and an indexer, and one embedder and retriever.
+
+The CLI and the server both start here, so that both index and answer the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings, default_db_path
+from .embedding import Embedder
+from .indexer import Indexer, ProgressFn, Report
+from .models import load_embedder
+from .retrieval import Retriever, Source
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+class WorkspaceError(ValueError):
+    """A folder that cannot be a workspace (missing, not a folder)."""
+
+
+@dataclass
+class Folder:
+    """One workspace folder with its index."""
+
+    root: Path
+    store: Store
+    indexer: Indexer
+
+    def relative(self, path: Path) -> str | None:
+        """`path` relative to this folder (posix), or None when outside it."""
+        return self.indexer.filter.relative(path)
+
+
+def check_root(path: Path) -> Path:
+    """The resolved folder, or WorkspaceError saying why it cannot be indexed."""
+    if not path.exists():
+        raise WorkspaceError(f"{path} does not exist")
+    if not path.is_dir():
+        raise WorkspaceError(f"{path} is not a folder")
+    return path.resolve()
+
+
+class Workspace:
+    """Folders + embedder + retriever. `close()` when done."""
+
+    def __init__(self, roots: Sequence[Path], settings: Settings,
+                 embedder: Embedder | None = None) -> None:
+        if not roots:
+            raise WorkspaceError("no workspace folder given")
+        self.settings = settings
+        self.embedder = embedder if embedder is not None else load_embedder(settings)
+        self.folders: list[Folder] = []
+        for root in dict.fromkeys(check_root(Path(r)) for r in roots):
+            db = Path(settings.db_path) if settings.db_path else default_db_path(root)
+            if settings.db_path and len(roots) > 1:
+                db = db.with_name(f"{db.stem}-{root.name}{db.suffix}")
+            store = Store(db)
+            self.folders.append(Folder(root, store, Indexer(root, store, self.embedder, settings)))
+        self.retriever = Retriever(
+            [Source(f.root, f.store) for f in self.folders], self.embedder, settings)
+        self.write_lock = threading.Lock()  # one writer at a time across folders
+
+    def sync(self, progress: ProgressFn | None = None,
+             cancel: threading.Event | None = None) -> Report:
+        """Bring every folder's index up to date."""
+        total = Report()
+        with self.write_lock:
+            for folder in self.folders:
+                total.add(folder.indexer.sync(progress, cancel))
+        return total
+
+    def folder_for(self, path: Path) -> tuple[Folder, str] | None:
+        """The (innermost) folder holding `path`, and the path relative to it."""
+        best: tuple[Folder, str] | None = None
+        for folder in self.folders:
+            rel = folder.relative(path)
+            if rel is not None and (best is None or len(folder.root.parts) > len(best[0].root.parts)):
+                best = (folder, rel)
+        return best
+
+    def counts(self) -> tuple[int, int]:
+        files = chunks = 0
+        for folder in self.folders:
+            f, c = folder.store.counts()
+            files, chunks = files + f, chunks + c
+        return files, chunks
+
+    def close(self) -> None:
+        for folder in self.folders:
+            folder.store.close()
