@@ -177,15 +177,17 @@ def parse_location(spec: str) -> tuple[Path, int | None, int | None]:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from .similar import similar_to_location
+    from .similar import read_text, similar_at
 
     path, start, end = parse_location(args.location)
     if not path.is_file():
         raise CliError(f"{path} is not a file")
+    path = path.resolve()
     ws = _open(args, find_root(path.parent) if args.path is None else None)
     try:
         _sync(ws, True)
-        hits = similar_to_location(ws, path, start, end, args.k)
+        hits = similar_at(ws, path, read_text(path), start, end, args.k,
+                          whole_chunk=start is not None and start == end)
         _print_hits(hits, args.json)
         return 0
     finally:
@@ -221,7 +223,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
-    serve(tcp=args.tcp, host=args.host, port=args.port)
+    defaults = {k: v for k, v in (("model", args.model), ("backend", args.backend),
+                                   ("db_path", args.db_path)) if v is not None}
+    serve(tcp=args.tcp, host=args.host, port=args.port, defaults=defaults)
     return 0
 
 
@@ -275,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=2087)
+    p.add_argument("--model", help="default model (the editor's settings win)")
+    p.add_argument("--backend", choices=["auto", "onnx", "onnx-fp32", "torch"])
+    p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
     p.set_defaults(func=cmd_serve)
 
     for register in _extra_commands():
@@ -304,7 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+        level=logging.INFO if args.verbose or args.command == "serve" else logging.WARNING,
+        stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
     from .embedding import ModelError
@@ -312,7 +320,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .store import StoreError
     from .workspace import WorkspaceError
 
-    expected = (CliError, ModelError, StoreError, UnknownLanguageError, WorkspaceError)
+    from .similar import LocationError
+
+    expected = (CliError, LocationError, ModelError, StoreError, UnknownLanguageError,
+                WorkspaceError)
     try:
         return int(args.func(args) or 0)
     except expected as exc:

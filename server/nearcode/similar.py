@@ -1,64 +1,64 @@
 """From an editor location to a code → code query: the chunk at a line, a range, or a file.
 
-Open buffers win over the file on disk, so an unsaved edit changes the answer at once.
+The caller passes the text the editor shows (an open buffer's unsaved text, else the file on
+disk), so an unsaved edit changes the answer at once. The query's own code (the chunks of the
+indexed file that overlap it) is left out of the answer.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .chunking import chunk_text
+from .languages import language_for_path
 from .retrieval import Hit
 from .workspace import Workspace, WorkspaceError
 
 
 class LocationError(ValueError):
-    """A location that names nothing indexable (outside the workspace, past the end...)."""
+    """A location that names nothing usable (past the end, empty selection...)."""
 
 
-def file_text(ws: Workspace, path: Path) -> str:
-    """The text an editor shows for `path`: its open buffer if any, else the file on disk."""
-    located = ws.folder_for(path)
-    if located is not None:
-        folder, rel = located
-        buffered = folder.indexer.buffer_text(rel)
-        if buffered is not None:
-            return buffered
+def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise LocationError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def similar_to_location(
-    ws: Workspace, path: Path, start: int | None, end: int | None, limit: int = 10,
+def similar_at(
+    ws: Workspace, path: Path, text: str, start: int | None, end: int | None,
+    limit: int = 10, whole_chunk: bool = False,
 ) -> list[Hit]:
-    """Chunks like the code at `path` lines `start`..`end` (1-based, inclusive).
+    """Chunks like the code of `text` (the content of `path`) on 1-based lines start..end.
 
-    One line: the chunk holding it is the query (and is left out of the answer). A range: its
-    text, leaving out chunks of this file that overlap it. No lines: the whole file, leaving
-    out the file's own chunks."""
-    located = ws.folder_for(path.resolve())
+    `whole_chunk`: the query is the chunk that holds line `start` (a cursor position);
+    otherwise the lines themselves (a selection). No lines: the whole file."""
+    located = ws.folder_for(path)
     if located is None:
-        raise WorkspaceError(f"{path} is outside the workspace")
+        raise WorkspaceError(f"{path} is outside the workspace folders")
     folder, rel = located
-    text = file_text(ws, path)
     lines = text.split("\n")
     if start is not None and start > len(lines):
-        raise LocationError(f"{path} has {len(lines)} lines; line {start} is past the end")
-    own = folder.store.chunks_of_file(rel)
-    if start is not None and start == end:
-        chunk = folder.store.chunk_at(rel, start)
-        if chunk is not None:
-            vector = folder.store.vectors_of([chunk.id]).get(chunk.id)
-            return ws.retriever.similar(chunk.text, limit, (folder.root, frozenset({chunk.id})),
-                                        vector=vector)
-    if start is not None:
+        raise LocationError(f"{path.name} has {len(lines)} lines; line {start} is past the end")
+    vector = None
+    if start is None:
+        query, start, end = text, 1, len(lines)
+    elif whole_chunk:
+        language = language_for_path(rel) or "text"
+        chunk = next((c for c in chunk_text(text, language, rel)
+                      if c.start_line <= start <= c.end_line), None)
+        if chunk is None:  # a blank line between chunks: use the line's neighbourhood
+            lo, hi = max(1, start - 5), min(len(lines), start + 5)
+            query, start, end = "\n".join(lines[lo - 1 : hi]), lo, hi
+        else:
+            query, start, end = chunk.text, chunk.start_line, chunk.end_line
+            vector = folder.store.cached_vectors([chunk.hash]).get(chunk.hash)
+    else:
         end = min(end or start, len(lines))
         query = "\n".join(lines[start - 1 : end])
-        skip = frozenset(c.id for c in own if c.start_line <= end and c.end_line >= start)
-    else:
-        query = text
-        skip = frozenset(c.id for c in own)
     if not query.strip():
-        raise LocationError("the selected text is empty")
-    return ws.retriever.similar(query, limit, (folder.root, skip))
+        raise LocationError("the code to compare is empty")
+    own = frozenset(c.id for c in folder.store.chunks_of_file(rel)
+                    if c.start_line <= end and c.end_line >= start)
+    return ws.retriever.similar(query, limit, (folder.root, own), vector=vector)
