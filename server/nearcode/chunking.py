@@ -149,7 +149,7 @@ def _level(
             continue
         if start > cursor:
             raw.append(_Span(cursor, start - 1, owner, gap_kind, item=False))
-        raw.extend(_expand(it, start, lines, spec, owner))
+        raw.extend(_expand(it, start, lines, spec, owner, gap_kind not in ("code", "module")))
         cursor = it.end + 1
     if cursor <= hi:
         raw.append(_Span(cursor, hi, owner, gap_kind, item=False))
@@ -157,10 +157,12 @@ def _level(
 
 
 def _expand(
-    it: _Item, start: int, lines: list[str], spec: LanguageSpec, owner: str | None
+    it: _Item, start: int, lines: list[str], spec: LanguageSpec, owner: str | None,
+    in_class: bool,
 ) -> list[_Span]:
     qual = ".".join(p for p in (owner, it.name) if p) or None
-    kind = "method" if it.role == "function" and it.kind == "function" and owner else it.kind
+    # a function in a class is a method; one in a namespace or module stays a function
+    kind = "method" if it.role == "function" and it.kind == "function" and in_class else it.kind
     if it.role == "namespace":
         return _level(it.node, start, it.end, lines, spec, qual, "module")
     if it.role == "class":
@@ -179,7 +181,8 @@ def _items(node: Any, spec: LanguageSpec, depth: int) -> list[_Item]:
     lead: tuple[int, int] | None = None  # rows of the comment block just seen
     for child in node.named_children:
         srow, erow = child.start_point[0], child.end_point[0]
-        if child.type in spec.comments or child.type == "attribute_item":
+        # JS/TS class members carry their decorators as siblings, Rust items their attributes
+        if child.type in spec.comments or child.type in ("attribute_item", "decorator"):
             lead = (lead[0], erow) if lead and srow <= lead[1] + 1 else (srow, erow)
             continue
         found = _definition(child, spec)
@@ -256,7 +259,21 @@ def _definition(node: Any, spec: LanguageSpec) -> tuple[str, str, str | None, An
     if t == "type_declaration":  # Go: `type X struct {...}`
         spec_node = next((c for c in node.named_children if c.type == "type_spec"), None)
         return "function", "type", _name(spec_node) if spec_node else None, node
+    receiver = node.child_by_field_name("receiver") if t == "method_declaration" else None
+    if receiver is not None:  # Go: `func (s *Stack) Push()` is the method Stack.Push
+        owner = _receiver_type(receiver)
+        name = _name(node)
+        return "function", "method", f"{owner}.{name}" if owner and name else name, node
     return "function", _KINDS.get(t, "function"), _name(node), node
+
+
+def _receiver_type(receiver: Any) -> str | None:
+    """The type name of a Go receiver list `(s *Stack[T])`: Stack."""
+    param = next((c for c in receiver.named_children if c.type == "parameter_declaration"), None)
+    typ = param.child_by_field_name("type") if param is not None else None
+    if typ is None:
+        return None
+    return _text(typ).lstrip("*").split("[")[0].strip() or None
 
 
 def _is_function_value(value: Any) -> bool:
@@ -368,7 +385,9 @@ def _split_oversized(span: _Span, lines: list[str]) -> Iterator[_Span]:
                 if _blank(lines[cut]):
                     end = cut
                     break
-        if span.end - end <= 2:  # do not leave a sliver behind
+        if span.end - end <= 2 and (  # do not leave a sliver behind, if the piece still fits
+                span.end - start + 1 <= MAX_LINES
+                and _chars(lines, start, span.end) <= MAX_CHARS):
             end = span.end
         piece = _trim(replace(span, start=start, end=end), lines)
         if piece is not None:
