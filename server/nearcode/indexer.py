@@ -145,8 +145,9 @@ class Indexer:
     def set_buffer(self, rel: str, text: str) -> Report:
         """Index an editor buffer's unsaved text in place of the file on disk."""
         report = Report()
-        if scan.is_secret(rel) or language_for_path(rel) is None:
-            report.skipped[rel] = "secret" if scan.is_secret(rel) else "not a code or text file"
+        secret = self.filter.secret(rel)
+        if secret or language_for_path(rel) is None:
+            report.skipped[rel] = "secret" if secret else "not a code or text file"
             return report
         with self._buffer_lock:
             self.buffers[rel] = text

@@ -122,6 +122,13 @@ class FileFilter:
         except ValueError:
             return None
 
+    def secret(self, rel_path: str) -> bool:
+        """True when `rel_path`, or the file a symlink there leads to, looks like a secret."""
+        if is_secret(rel_path):
+            return True
+        target = self.relative(self.root / rel_path)
+        return target is not None and target != rel_path and is_secret(target)
+
     def skip_reason(self, rel_path: str) -> str | None:
         """Why the file at `rel_path` is not indexed (by name and stat), or None to index it."""
         if is_secret(rel_path):
@@ -135,8 +142,12 @@ class FileFilter:
         if self.ignored(rel_path):
             return "ignored"
         full = self.root / rel_path
-        if full.is_symlink() and self.relative(full) is None:
+        # resolve always: a symlinked folder on the way leads outside as surely as a link
+        target = self.relative(full)
+        if target is None:
             return "symlink outside the workspace"
+        if target != rel_path and is_secret(target):
+            return "secret"
         try:
             st = full.stat()
         except OSError:
@@ -178,8 +189,10 @@ class FileFilter:
         if is_secret(rel) or language_for_path(rel) is None or self.ignored(rel):
             return False
         full = self.root / rel
-        if full.is_symlink() and self.relative(full) is None:
-            return False
+        if full.is_symlink():  # folders that are links were not walked into
+            target = self.relative(full)
+            if target is None or is_secret(target):
+                return False
         try:
             return full.is_file() and full.stat().st_size <= self.max_bytes
         except OSError:
