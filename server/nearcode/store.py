@@ -38,6 +38,7 @@ from .chunking import Chunk
 log = logging.getLogger(__name__)
 
 VECTOR_DTYPE = np.dtype("<f4")
+VEC_KNN_MAX = 4096  # sqlite-vec refuses a KNN query with a larger k
 
 
 class StoreError(RuntimeError):
@@ -411,7 +412,7 @@ class Store:
         that passes is scored exactly."""
         if not self._has_vec_table():
             return []
-        want = max(pool, k * 4) * (8 if flt else 1)
+        want = min(max(pool, k * 4) * (8 if flt else 1), VEC_KNN_MAX)
         rows = self._rows(
             "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?) AND k = ?",
             (_blob(query), want),
