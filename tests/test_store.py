@@ -1,0 +1,236 @@
+"""Store: migrations, the model guard, per-file replacement keeping all tables in step,
+the embedding cache, candidates, and refusing files that are not an index."""
+
+from __future__ import annotations
+
+import random
+import sqlite3 as stdlib_sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import DATA
+from nearcode.chunking import Chunk, chunk_text
+from nearcode.embedding import FakeEmbedder
+from nearcode.store import _MIGRATIONS, FileState, Filter, Store, StoreError
+
+EMB = FakeEmbedder()
+
+
+def deep_check(store: Store) -> list[str]:
+    """Store.check() plus: the same ids in chunks, the full-text table and the vector table,
+    and no chunk without a file."""
+    problems = store.check()
+    ids = {r[0] for r in store.db.execute("SELECT id FROM chunks")}
+    fts = {r[0] for r in store.db.execute("SELECT rowid FROM chunks_fts")}
+    vec = {r[0] for r in store.db.execute("SELECT rowid FROM vec_bits")}
+    if ids != fts:
+        problems.append(f"chunk ids {sorted(ids ^ fts)} differ from full-text rows")
+    if ids != vec:
+        problems.append(f"chunk ids {sorted(ids ^ vec)} differ from vector rows")
+    orphans = store.db.execute(
+        "SELECT COUNT(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} chunks without a file")
+    return problems
+
+
+def _store(tmp_path: Path, name: str = "index.db") -> Store:
+    store = Store(tmp_path / name)
+    store.ensure_model(EMB.model_id, EMB.dim)
+    return store
+
+
+def _write(store: Store, path: str, text: str, language: str = "python") -> list[Chunk]:
+    chunks = chunk_text(text, language, path)
+    vectors = store.cached_vectors(c.hash for c in chunks)
+    missing = [c for c in chunks if c.hash not in vectors]
+    if missing:
+        fresh = dict(zip([c.hash for c in missing],
+                         EMB.embed_batch([c.embed_text for c in missing]), strict=True))
+        store.put_vectors(fresh)
+        vectors.update(fresh)
+    state = FileState(path, len(text), 1, f"sha-{hash(text)}", "disk")
+    store.replace_file(state, language, chunks, vectors)
+    return chunks
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    store = Store(db)
+    wanted = [m.name for m in _MIGRATIONS._migrations]
+    applied = _MIGRATIONS.applied(store.db)
+    assert [m.name for m in applied] == wanted
+    assert {"meta", "files", "chunks", "embeddings", "chunks_fts"} <= set(store.db.table_names())
+    store.close()
+    again = Store(db)
+    assert _MIGRATIONS.applied(again.db) == applied  # same rows, same timestamps
+    assert _MIGRATIONS.pending(again.db) == []
+    assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again.close()
+
+
+def test_model_change_empties_the_index(tmp_path: Path) -> None:
+    store = Store(tmp_path / "index.db")
+    assert store.model_id is None
+    assert store.ensure_model(EMB.model_id, EMB.dim) is True
+    assert store.ensure_model(EMB.model_id, EMB.dim) is False
+    chunks = _write(store, "a.py", (DATA / "chunking" / "inventory.py").read_text())
+    store.close()
+
+    store = Store(tmp_path / "index.db")
+    assert store.ensure_model(EMB.model_id, EMB.dim) is False  # reopening keeps everything
+    assert store.counts() == (1, len(chunks))
+    assert store.model_id == EMB.model_id and store.dim == EMB.dim
+
+    other = FakeEmbedder(dim=64)
+    assert store.ensure_model(other.model_id, other.dim) is True
+    assert store.counts() == (0, 0)
+    assert store.cached_vectors(c.hash for c in chunks) == {}  # no vector of the old model
+    assert (store.model_id, store.dim) == (other.model_id, other.dim)
+    # the vector table now takes the new dimension
+    text = "def f():\n    return 1\n"
+    c = chunk_text(text, "python", "f.py")
+    vec = {c[0].hash: other.embed_batch([c[0].embed_text])[0]}
+    store.put_vectors(vec)
+    store.replace_file(FileState("f.py", 1, 1, "x", "disk"), "python", c, vec)
+    assert deep_check(store) == []
+    assert [i for i, _ in store.vector_candidates(vec[c[0].hash], 5)] == [
+        store.chunks_of_file("f.py")[0].id]
+
+    assert store.ensure_model(other.model_id, other.dim, rebuild=True) is True
+    assert store.counts() == (0, 0)
+    assert deep_check(store) == []
+    store.close()
+
+
+_TEXTS = [
+    "def alpha():\n    return 1\n",
+    "def beta(x):\n    return x * 2\n\n\ndef gamma(y):\n    return y - 3\n",
+    "class Box:\n    def open(self):\n        return True\n\n    def close(self):\n"
+    "        return False\n",
+    "# notes\nvalue = 42\n",
+    "",
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a.py", "b.py", "pkg/c.py"]),
+                          st.sampled_from([*_TEXTS, None])), max_size=25))
+def test_replace_and_delete_keep_tables_in_step(tmp_path_factory, ops) -> None:
+    store = _store(tmp_path_factory.mktemp("store"))
+    expected: dict[str, list[Chunk]] = {}
+    for path, text in ops:
+        if text is None:
+            store.delete_file(path)
+            expected.pop(path, None)
+        else:
+            expected[path] = _write(store, path, text)
+        assert deep_check(store) == []
+    assert set(store.file_states()) == set(expected)
+    for path, chunks in expected.items():
+        stored = store.chunks_of_file(path)
+        assert [(s.start_line, s.end_line, s.hash, s.text) for s in stored] == [
+            (c.start_line, c.end_line, c.hash, c.text) for c in chunks]
+    # full text and vectors only know the chunks that are there now
+    live = {r[0] for r in store.db.execute("SELECT id FROM chunks")}
+    for word in ["alpha", "beta", "gamma", "box", "value"]:
+        assert {i for i, _ in store.lexical_candidates([word], 50)} <= live
+    store.close()
+
+
+def test_deleting_the_newest_file_and_writing_again(tmp_path: Path) -> None:
+    # chunk ids are reused after the highest ones are deleted; the vec0 rows must follow
+    store = _store(tmp_path)
+    _write(store, "a.py", _TEXTS[1])
+    _write(store, "b.py", _TEXTS[2])
+    store.delete_file("b.py")
+    _write(store, "c.py", _TEXTS[2])
+    _write(store, "c.py", _TEXTS[0])
+    assert deep_check(store) == []
+    q = EMB.embed_batch(["alpha"])[0]
+    top = store.vector_candidates(q, 1)
+    assert store.chunks_by_id([top[0][0]])[top[0][0]].path == "c.py"
+
+
+def test_embedding_cache_and_pruning(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    first = _write(store, "a.py", _TEXTS[1])
+    assert set(store.cached_vectors(c.hash for c in first)) == {c.hash for c in first}
+    vec = store.cached_vectors([first[0].hash])[first[0].hash]
+    assert vec.dtype == np.dtype("<f4") and vec.shape == (EMB.dim,)
+    assert np.isclose(np.linalg.norm(vec), 1.0, atol=1e-5)
+    store.delete_file("a.py")  # its vectors stay cached: a branch switch may bring it back
+    assert set(store.cached_vectors(c.hash for c in first)) == {c.hash for c in first}
+    assert store.prune_cache(keep_orphans=0) == len({c.hash for c in first})
+    assert store.cached_vectors(c.hash for c in first) == {}
+    assert deep_check(store) == []
+
+
+def test_candidates_filters_and_large_k(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    _write(store, "src/alpha.py", "def alpha_total(items):\n    return sum(items)\n")
+    _write(store, "lib/alpha.go", "func AlphaTotal(items []int) int {\n\treturn 0\n}\n", "go")
+    _write(store, "docs/alpha.md", "# alpha total\n\nHow alpha totals work.\n", "markdown")
+    q = EMB.embed_batch(["alpha total"])[0]
+    all_paths = {store.chunks_by_id([i])[i].path for i, _ in store.vector_candidates(q, 10)}
+    assert all_paths == {"src/alpha.py", "lib/alpha.go", "docs/alpha.md"}
+
+    def paths(flt: Filter) -> tuple[set[str], set[str]]:
+        dense = {store.chunks_by_id([i])[i].path for i, _ in store.vector_candidates(q, 10, flt)}
+        lex = {store.chunks_by_id([i])[i].path
+               for i, _ in store.lexical_candidates(["alpha", "total"], 10, flt)}
+        return dense, lex
+
+    assert paths(Filter(languages=("go",))) == ({"lib/alpha.go"}, {"lib/alpha.go"})
+    assert paths(Filter(paths=("src/**",))) == ({"src/alpha.py"}, {"src/alpha.py"})
+    assert paths(Filter(languages=("python", "markdown"), paths=("*.md",))) == (
+        {"docs/alpha.md"}, {"docs/alpha.md"})
+    exclude = frozenset(i for i, _ in store.vector_candidates(q, 10))
+    assert store.vector_candidates(q, 10, Filter(exclude_ids=exclude)) == []
+    assert store.lexical_candidates(["alpha"], 10, Filter(exclude_ids=exclude)) == []
+    # more results than sqlite-vec's KNN limit (4096) asked for: no error
+    assert len(store.vector_candidates(q, 5000)) == 3
+    assert len(store.vector_candidates(q, 2000, Filter(languages=("go",)))) == 1
+    assert store.lexical_candidates([], 10) == []
+
+
+def test_readers_on_other_threads(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    _write(store, "a.py", _TEXTS[1])
+    seen: list[tuple[int, int]] = []
+    t = threading.Thread(target=lambda: seen.append(store.counts()))
+    t.start()
+    t.join()
+    assert seen == [store.counts()]
+    store.close()
+
+
+@pytest.mark.parametrize("content", [
+    bytes(random.Random(1).randrange(256) for _ in range(8192)),
+    b"SQLite format 3\x00" + bytes(random.Random(2).randrange(256) for _ in range(4080)),
+    b"not a database at all\n" * 100,
+])
+def test_corrupt_files_raise_store_error(tmp_path: Path, content: bytes) -> None:
+    db = tmp_path / "junk.db"
+    db.write_bytes(content)
+    with pytest.raises(StoreError, match="junk.db"):
+        Store(db)
+    assert db.read_bytes() == content  # and it is left as it was
+
+
+def test_foreign_database_and_folder_raise_store_error(tmp_path: Path) -> None:
+    db = tmp_path / "other.db"
+    conn = stdlib_sqlite3.connect(db)
+    conn.execute("CREATE TABLE files (name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError):
+        Store(db)
+    (tmp_path / "a_folder.db").mkdir()
+    with pytest.raises(StoreError):
+        Store(tmp_path / "a_folder.db")
