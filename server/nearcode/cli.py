@@ -315,6 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
     from .embedding import ModelError
     from .languages import UnknownLanguageError
     from .store import StoreError
