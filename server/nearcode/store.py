@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 VECTOR_DTYPE = np.dtype("<f4")
 VEC_KNN_MAX = 4096  # sqlite-vec refuses a KNN query with a larger k
+# Unused vectors kept at least (~30 MB at 384 dims), so that a switch to a small branch and
+# back does not embed the whole workspace again.
+MIN_ORPHANS = 20_000
 
 
 class StoreError(RuntimeError):
@@ -270,6 +273,8 @@ class Store:
                  state.source, now),
             )
             file_id = file_id or cur.lastrowid
+            db.conn.executemany("UPDATE embeddings SET used_at = ? WHERE hash = ?",
+                                [(now, h) for h in {c.hash for c in chunks}])
             for c in chunks:
                 cur = db.execute(
                     "INSERT INTO chunks (file_id, start_line, end_line, symbol, kind, language,"
@@ -309,7 +314,7 @@ class Store:
     # -- embedding cache
 
     def cached_vectors(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
-        """Vectors already computed for these chunk hashes (marks them used)."""
+        """Vectors already computed for these chunk hashes (`replace_file` marks them used)."""
         wanted = list(dict.fromkeys(hashes))
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(wanted), 500):
@@ -331,9 +336,10 @@ class Store:
 
     def prune_cache(self, keep_orphans: int | None = None) -> int:
         """Drop the least recently used vectors that no chunk uses, keeping at most
-        `keep_orphans` of them (default: as many as there are chunks). Returns how many went."""
+        `keep_orphans` of them (default: as many as there are chunks, at least MIN_ORPHANS).
+        Returns how many went."""
         live = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
-        keep = live if keep_orphans is None else keep_orphans
+        keep = max(live, MIN_ORPHANS) if keep_orphans is None else keep_orphans
         orphans = self._rows(
             "SELECT hash FROM embeddings WHERE hash NOT IN (SELECT hash FROM chunks)"
             " ORDER BY used_at DESC"
