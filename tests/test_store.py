@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sqlite3 as stdlib_sqlite3
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -234,3 +235,17 @@ def test_foreign_database_and_folder_raise_store_error(tmp_path: Path) -> None:
     (tmp_path / "a_folder.db").mkdir()
     with pytest.raises(StoreError):
         Store(tmp_path / "a_folder.db")
+
+
+def test_pruning_keeps_the_most_recently_used_orphans(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    old = _write(store, "a.py", _TEXTS[0])  # vector X, first used now...
+    time.sleep(0.01)
+    newer = _write(store, "b.py", _TEXTS[3])  # vector Y
+    time.sleep(0.01)
+    _write(store, "c.py", _TEXTS[0])  # ...and X used again, after Y
+    for path in ["a.py", "b.py", "c.py"]:
+        store.delete_file(path)
+    assert store.prune_cache() == 0  # a few orphans are always kept
+    assert store.prune_cache(keep_orphans=len(old)) == len(newer)
+    assert set(store.cached_vectors(c.hash for c in old + newer)) == {c.hash for c in old}
