@@ -88,6 +88,7 @@ class Indexer:
         """Bring the whole index in line with the folder."""
         started = time.monotonic()
         self.store.ensure_model(self.embedder.model_id, self.embedder.dim)
+        self.filter.reset()  # ignore files may have changed since the last walk
         files = self.filter.walk()
         known = self.store.file_states()
         buffers = self._buffer_paths()
