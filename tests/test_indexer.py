@@ -314,3 +314,17 @@ def test_kill_9_mid_index_then_rerun_completes(tmp_path: Path) -> None:
     assert store.counts()[0] == n_files
     assert snapshot(store) == fresh_snapshot(root, tmp_path / "fresh.db")
     store.close()
+
+
+def test_ignore_file_changes_are_seen_by_the_next_sync(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "ws", {"a.py": _SNIPPETS[0], "pkg/b.py": _SNIPPETS[1]})
+    indexer = _indexer(root, tmp_path / "index.db")
+    indexer.sync()
+    (root / "pkg" / ".gitignore").write_text("b.py\n")
+    indexer.sync()
+    assert set(indexer.store.file_states()) == {"a.py"}
+    (root / "pkg" / ".gitignore").unlink()
+    (root / ".nearcodeignore").write_text("a.py\n")
+    indexer.sync()
+    assert set(indexer.store.file_states()) == {"pkg/b.py"}
+    assert snapshot(indexer.store) == fresh_snapshot(root, tmp_path / "fresh.db")
