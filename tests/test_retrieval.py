@@ -1,0 +1,203 @@
+"""Retrieval with the fake embedder: rankings that follow from its definition (cosine of
+word-part counts) and from BM25, fusion by weighted RRF, filters, similar, two folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import DATA, write_tree
+from nearcode import lexical
+from nearcode.config import Settings
+from nearcode.embedding import FakeEmbedder, fake_tokens
+from nearcode.retrieval import RRF_K, SEARCH_WEIGHTS, SIMILAR_WEIGHTS, Hit, rrf
+from nearcode.similar import similar_at
+from nearcode.workspace import Workspace
+
+APP = DATA / "retrieval" / "app"
+LIB = DATA / "retrieval" / "lib"
+
+
+@pytest.fixture
+def ws():  # type: ignore[no-untyped-def]
+    """Both fixture folders, indexed with the fake embedder into the isolated cache."""
+    workspace = Workspace([APP, LIB], Settings(model="fake"), embedder=FakeEmbedder())
+    workspace.sync()
+    yield workspace
+    workspace.close()
+
+
+def _all_chunks(ws: Workspace) -> list[tuple[Path, object]]:
+    out = []
+    for folder in ws.folders:
+        for path in folder.store.file_states():
+            out += [(folder.root, c) for c in folder.store.chunks_of_file(path)]
+    return out
+
+
+def _bag(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for w in fake_tokens(text):
+        counts[w] = counts.get(w, 0) + 1
+    return counts
+
+
+def _overlap_cosine(a: str, b: str) -> float:
+    """The fake embedder's similarity as its docstring defines it: cosine of word-part counts
+    (hash collisions aside)."""
+    x, y = _bag(a), _bag(b)
+    dot = sum(n * y.get(w, 0) for w, n in x.items())
+    norm = np.sqrt(sum(n * n for n in x.values())) * np.sqrt(sum(n * n for n in y.values()))
+    return float(dot / norm) if norm else 0.0
+
+
+def _embed_text(c) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(p for p in (c.language, c.kind, c.symbol) if p) + "\n" + c.text
+
+
+@pytest.mark.parametrize("query,symbol", [
+    ("count words", "count_words"),
+    ("circle area radius", "CircleArea"),
+    ("cart total of items price", "cartTotal"),
+    ("apply a discount percent", "applyDiscount"),
+    ("reverse the words of a sentence", "reverse_words"),
+    ("square area side", "SquareArea"),
+    ("histogram bins", "histogram"),
+    ("count lines in a file", "count_lines_in_file"),
+])
+def test_search_finds_the_function_with_most_overlap(ws: Workspace, query: str,
+                                                     symbol: str) -> None:
+    chunks = _all_chunks(ws)
+    # the fake's definition picks the chunk; the test checks that the index agrees
+    best = max(chunks, key=lambda rc: _overlap_cosine(query, _embed_text(rc[1])))
+    assert best[1].symbol == symbol  # the fixture is built so that the intended one wins
+    hits = ws.retriever.search(query, 5)
+    assert hits[0].symbol == symbol
+    assert (hits[0].root, hits[0].path) == (best[0], best[1].path)
+
+
+def test_dense_scores_are_the_fake_cosines(ws: Workspace) -> None:
+    query = "split words text count"
+    vector = ws.embedder.embed_batch([query])[0]
+    for folder in ws.folders:
+        got = folder.store.vector_candidates(vector, 100)
+        chunks = folder.store.chunks_by_id([i for i, _ in got])
+        assert len(got) == folder.store.counts()[1]
+        scores = [s for _, s in got]
+        assert scores == sorted(scores, reverse=True)
+        for cid, score in got:
+            want = ws.embedder.embed_batch([_embed_text(chunks[cid])])[0] @ vector
+            assert score == pytest.approx(float(want), abs=1e-5)
+        # the fake's stated definition: word-part overlap, up to hash collisions
+        top = chunks[got[0][0]]
+        assert _overlap_cosine(query, _embed_text(top)) == pytest.approx(got[0][1], abs=0.05)
+
+
+def test_fusion_is_weighted_rrf(tmp_path: Path) -> None:
+    # x: many 'alpha', no 'beta' -> closest by cosine; y: both words among many others ->
+    # best by BM25, since 'beta' is rare (idf) and x's repeated 'alpha' saturates (k1).
+    fillers = ["red green blue", "cat dog bird", "one two three", "sun moon star",
+               "north south east", "salt pepper oil"]
+    root = write_tree(tmp_path / "ws", {
+        "x.py": "def repeat_first(alpha):\n    return alpha + alpha + alpha + alpha\n",
+        "y.py": "def mixed(alpha, beta, gamma, delta, epsilon, zeta, eta, theta):\n"
+                "    return iota + kappa + lam + mu + nu + xi + omicron + rho + sigma + tau\n",
+        **{f"f{i}.py": "def {0}_{1}({2}):\n    return {2} * 2 + len({2})\n".format(*w.split())
+           for i, w in enumerate(fillers)},
+    })
+    ws = Workspace([root], Settings(model="fake"), embedder=FakeEmbedder())
+    ws.sync()
+    store = ws.folders[0].store
+    q = "alpha beta"
+    dense = [store.chunks_by_id([i])[i].path for i, s in
+             store.vector_candidates(ws.embedder.embed_batch([q])[0], 10) if s > 0]
+    lexical = [store.chunks_by_id([i])[i].path for i, _ in
+               store.lexical_candidates(["alpha", "beta"], 10)]
+    assert dense == ["x.py", "y.py"] and lexical == ["y.py", "x.py"]  # the premise
+    # rank 1 in one list and 2 in the other: the list with the larger weight decides
+    assert SEARCH_WEIGHTS.dense > SEARCH_WEIGHTS.lexical
+    assert SIMILAR_WEIGHTS.lexical > SIMILAR_WEIGHTS.dense
+    search = ws.retriever.search(q, 3)
+    similar = ws.retriever.similar(q, 3)
+    assert [h.path for h in search[:2]] == ["x.py", "y.py"]
+    assert [h.path for h in similar[:2]] == ["y.py", "x.py"]
+    w = SEARCH_WEIGHTS
+    assert search[0].score == pytest.approx(w.dense / (RRF_K + 1) + w.lexical / (RRF_K + 2))
+    assert search[1].score == pytest.approx(w.dense / (RRF_K + 2) + w.lexical / (RRF_K + 1))
+    # fillers are only in the dense list, after x and y (cosine 0, any order)
+    assert search[2].score == pytest.approx(w.dense / (RRF_K + 3))
+    ws.close()
+
+
+def test_rrf() -> None:
+    fused = rrf([["a", "b", "c"], ["c", "a"]], [1.0, 2.0], k=10)
+    assert fused == pytest.approx({"a": 1 / 11 + 2 / 12, "b": 1 / 12, "c": 1 / 13 + 2 / 11})
+    assert rrf([["a"], ["b"]], [1.0, 0.0]) == pytest.approx({"a": 1 / (RRF_K + 1)})
+
+
+def test_filters_by_language_and_path(ws: Workspace) -> None:
+    query = "area of a circle or square"
+    go = ws.retriever.search(query, 10, languages=["go"])
+    assert go and {h.language for h in go} == {"go"}
+    assert {h.symbol for h in go} == {"CircleArea", "RectanglePerimeter", "SquareArea"}
+    py = ws.retriever.search("count words", 10, languages=["python"], paths=["*.py"])
+    assert py and all(h.path.endswith(".py") for h in py)
+    shop = ws.retriever.search("total", 10, paths=["shop/**"])
+    assert shop and {h.path for h in shop} == {"shop/cart.js"}
+    assert ws.retriever.search("total", 10, languages=["rust"]) == []
+    both = ws.retriever.search("area", 10, languages=["go"], paths=["geometry_extra.go"])
+    assert [h.symbol for h in both] == ["SquareArea"]
+
+
+def test_similar_leaves_out_the_query_chunk(ws: Workspace) -> None:
+    app = ws.folders[0]
+    text = (APP / "text_utils.py").read_text()
+    line = text.split("\n").index("def count_words(text):") + 1
+    own = app.store.chunk_at("text_utils.py", line)
+    assert own is not None and own.symbol == "count_words"
+    hits = similar_at(ws, APP / "text_utils.py", text, line, line, 10, whole_chunk=True)
+    assert all(not (h.root == app.root and h.chunk_id == own.id) for h in hits)
+    # the copy-pasted clone in the other folder is first by cosine and by BM25, so first
+    others = [(r, c) for r, c in _all_chunks(ws) if not (r == app.root and c.id == own.id)]
+    by_cosine = max(others, key=lambda rc: _overlap_cosine(own.text, _embed_text(rc[1])))
+    lib = ws.folders[1].store
+    by_bm25 = lib.lexical_candidates(lexical.query_terms(own.text), 1)[0][0]
+    clone = (LIB.resolve(), "wordcount.py", "count_words")
+    assert (by_cosine[0], by_cosine[1].path, by_cosine[1].symbol) == clone
+    assert lib.chunks_by_id([by_bm25])[by_bm25].symbol == "count_words"
+    assert (hits[0].root, hits[0].path, hits[0].symbol) == clone
+    # asked without exclusion, the chunk itself would be the best answer
+    same = ws.retriever.similar(own.text, 3)
+    assert (same[0].root, same[0].chunk_id) == (app.root, own.id)
+    excluded = ws.retriever.similar(own.text, 3, exclude=(app.root, frozenset({own.id})))
+    assert own.id not in {h.chunk_id for h in excluded if h.root == app.root}
+
+
+def test_hits_across_two_folders(ws: Workspace) -> None:
+    hits = ws.retriever.search("area", 10, languages=["go"])
+    roots = {h.root for h in hits}
+    assert roots == {APP.resolve(), LIB.resolve()}
+    for h in hits:
+        assert h.abspath.is_file() and h.abspath == h.root / h.path
+        lines = h.abspath.read_text().split("\n")
+        assert h.text == "\n".join(lines[h.start_line - 1 : h.end_line])
+    dbs = {f.store.path for f in ws.folders}
+    assert len(dbs) == 2
+
+
+def test_two_folders_with_one_db_setting(tmp_path: Path) -> None:
+    settings = Settings(model="fake", db_path=str(tmp_path / "idx.db"))
+    ws = Workspace([APP, LIB], settings, embedder=FakeEmbedder())
+    assert len({f.store.path for f in ws.folders}) == 2
+    ws.sync()
+    assert {h.root for h in ws.retriever.search("area", 10)} == {APP.resolve(), LIB.resolve()}
+    ws.close()
+
+
+def test_hit_preview() -> None:
+    hit = Hit(Path("/r"), "a.py", 1, 5, "f", "method", "python", 1.0,
+              "    def f(self):\n\n        x = 1\n        y = 2\n        return x + y", 1)
+    assert hit.preview == "def f(self):\n    x = 1\n    y = 2"
+    assert hit.abspath == Path("/r/a.py")
