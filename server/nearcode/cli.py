@@ -151,6 +151,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .languages import check_language
 
     languages = [check_language(lang) for lang in args.lang or []]
+    _check_k(args.k)
     ws = _open(args)
     try:
         _sync(ws, True)
@@ -176,10 +177,16 @@ def parse_location(spec: str) -> tuple[Path, int | None, int | None]:
     return Path(path), start, end
 
 
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise CliError(f"-k must be at least 1, got {k}")
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     from .similar import read_text, similar_at
 
     path, start, end = parse_location(args.location)
+    _check_k(args.k)
     if not path.is_file():
         raise CliError(f"{path} is not a file")
     path = path.resolve()
