@@ -1,0 +1,169 @@
+"""The `nearcode` command: index/search/similar/status with the fake model, and bad input
+ending in one line on stderr, a non-zero exit code and no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import DATA
+from nearcode import cli
+from nearcode.config import default_db_path
+
+FAKE = ["--model", "fake"]
+NEARCODE = Path(sys.executable).with_name("nearcode")
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the retrieval fixture's app folder, as the current directory."""
+    root = tmp_path / "ws"
+    shutil.copytree(DATA / "retrieval" / "app", root)
+    (root / ".git").mkdir()  # a repository: `nearcode` run inside finds its root
+    monkeypatch.chdir(root)
+    return root.resolve()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _fixture_chunks(root: Path) -> int:
+    from nearcode.chunking import chunk_text
+    from nearcode.languages import language_for_path
+
+    total = 0
+    for p in root.rglob("*"):
+        lang = language_for_path(p.name)
+        if p.is_file() and lang and ".git" not in p.parts:
+            total += len(chunk_text(p.read_text(), lang, p.name))
+    return total
+
+
+def test_index_status_and_reindex(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, "index", str(ws), *FAKE)
+    n_files = sum(1 for p in ws.rglob("*") if p.is_file() and ".git" not in p.parts)
+    assert out["root"] == str(ws) and out["db"] == str(default_db_path(ws))
+    assert out["files"] == out["files_indexed"] == n_files
+    assert out["chunks"] == _fixture_chunks(ws)
+    assert out["model"] == "fake-bow-256"
+    again = run_json(capsys, "index", *FAKE)  # cwd: the same folder
+    assert again["files_indexed"] == 0 and again["chunks_embedded"] == 0
+    assert again["chunks"] == out["chunks"]
+
+    status = run_json(capsys, "status", str(ws))
+    assert (status["files"], status["chunks"]) == (out["files"], out["chunks"])
+    assert status["problems"] == [] and status["model"] == "fake-bow-256"
+    code, text, _ = run(capsys, "status")
+    assert code == 0 and f"chunks: {out['chunks']}" in text
+
+    code, text, _ = run(capsys, "index", *FAKE, "--rebuild")
+    assert code == 0 and f"{out['chunks']} chunks embedded" in text
+
+
+def test_search_json_and_text(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = run_json(capsys, "search", "count words", "-k", "3", *FAKE)["results"]
+    assert 1 <= len(results) <= 3
+    top = results[0]
+    assert top["symbol"] == "count_words" and top["path"] == str(ws / "text_utils.py")
+    lines = (ws / "text_utils.py").read_text().split("\n")
+    assert lines[top["start_line"] - 1] == "def count_words(text):"
+    assert set(top) == {"path", "start_line", "end_line", "symbol", "kind", "language", "score",
+                        "preview"}
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+    code, text, err = run(capsys, "search", "count words", "-k", "1", *FAKE)
+    assert code == 0 and err == ""
+    assert text.startswith(f"text_utils.py:{top['start_line']}-{top['end_line']}  count_words")
+    assert "    def count_words(text):" in text
+
+    go = run_json(capsys, "search", "area", "--lang", "go", *FAKE)["results"]
+    assert go and {r["language"] for r in go} == {"go"}
+    shop = run_json(capsys, "search", "total", "--path", "shop/*", "--root", str(ws),
+                    *FAKE)["results"]
+    assert {r["path"] for r in shop} == {str(ws / "shop" / "cart.js")}
+
+
+def test_similar_locations(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ws / "text_utils.py").read_text().split("\n")
+    line = text.index("def count_words(text):") + 1
+    results = run_json(capsys, "similar", f"text_utils.py:{line + 1}", *FAKE)["results"]
+    assert results
+    assert not any(r["path"].endswith("text_utils.py") and r["start_line"] <= line + 1
+                   <= r["end_line"] for r in results)
+    ranged = run_json(capsys, "similar", f"text_utils.py:{line}-{line + 2}", *FAKE)["results"]
+    assert ranged and not any(r["symbol"] == "count_words" for r in ranged)
+    whole = run_json(capsys, "similar", "shop/cart.js", *FAKE)["results"]
+    assert whole and not any(r["path"].endswith("cart.js") for r in whole)
+
+
+def _one_error_line(code: int, out: str, err: str) -> str:
+    assert code != 0
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("nearcode: error:"), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["index", "does-not-exist"], "does not exist"),
+    (["index", "text_utils.py"], "not a folder"),
+    (["search", "x", "--root", "nowhere"], "does not exist"),
+    (["search", "x", "--lang", "klingon"], "unknown language"),
+    (["search", "x", "-k", "0"], "-k"),
+    (["similar", "missing.py:3"], "missing.py"),
+    (["similar", "text_utils.py:abc"], "bad location"),
+    (["similar", "text_utils.py:0"], "bad line range"),
+    (["similar", "text_utils.py:9-3"], "bad line range"),
+    (["similar", "text_utils.py:999"], "past the end"),
+    (["similar", "text_utils.py", "-k", "-2"], "-k"),
+    (["status", "elsewhere"], "no index"),
+])
+def test_bad_input(ws: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                   words: str) -> None:
+    if argv[0] != "status":
+        argv = [*argv, *FAKE]
+    line = _one_error_line(*run(capsys, *argv))
+    assert words in line
+
+
+@pytest.mark.parametrize("command", [["index"], ["search", "x"], ["status"],
+                                     ["similar", "text_utils.py:2"]])
+def test_corrupt_db(ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                    command: list[str]) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(os.urandom(16384))
+    line = _one_error_line(*run(capsys, *command, "--db", str(junk), *FAKE))
+    assert "junk.db" in line and "not a usable nearcode index" in line
+    assert not list((ws / ".git").iterdir())  # nothing written into the workspace
+
+
+def test_console_script_end_to_end(ws: Path) -> None:
+    env = dict(os.environ)
+    index = subprocess.run([str(NEARCODE), "index", *FAKE, "--json"], cwd=ws, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert index.returncode == 0, index.stderr
+    assert json.loads(index.stdout)["files"] > 0
+    search = subprocess.run([str(NEARCODE), "search", "circle area", "--json", *FAKE],
+                            cwd=ws / "shop", env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert search.returncode == 0, search.stderr
+    assert json.loads(search.stdout)["results"][0]["symbol"] == "CircleArea"
+    bad = subprocess.run([str(NEARCODE), "index", str(ws / "nope"), *FAKE], env=env,
+                         capture_output=True, text=True, timeout=120)
+    _one_error_line(bad.returncode, bad.stdout, bad.stderr)
