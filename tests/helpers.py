@@ -146,6 +146,24 @@ def snapshot(store: Store) -> set[tuple]:
     return {("chunk", *r) for r in rows} | {("file", *r) for r in files}
 
 
+def deep_check(store: Store) -> list[str]:
+    """Store.check() plus: the same ids in chunks, the full-text table and the vector table,
+    and no chunk without a file."""
+    problems = store.check()
+    ids = {r[0] for r in store.db.execute("SELECT id FROM chunks")}
+    fts = {r[0] for r in store.db.execute("SELECT rowid FROM chunks_fts")}
+    vec = {r[0] for r in store.db.execute("SELECT rowid FROM vec_bits")}
+    if ids != fts:
+        problems.append(f"chunk ids {sorted(ids ^ fts)} differ from full-text rows")
+    if ids != vec:
+        problems.append(f"chunk ids {sorted(ids ^ vec)} differ from vector rows")
+    orphans = store.db.execute(
+        "SELECT COUNT(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} chunks without a file")
+    return problems
+
+
 def assert_glue(lines: Sequence[str], first: int, last: int) -> None:
     """Lines first..last (1-based, may be empty) are glue the chunker may merge: tiny code."""
     if first <= last:

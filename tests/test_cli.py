@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import DATA
 from nearcode import cli
 from nearcode.config import default_db_path

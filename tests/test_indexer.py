@@ -11,16 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+from helpers import DATA, CountingEmbedder, deep_check, snapshot, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from helpers import DATA, CountingEmbedder, snapshot, write_tree
 from nearcode.chunking import chunk_text
 from nearcode.config import Settings
 from nearcode.embedding import FakeEmbedder
 from nearcode.indexer import Indexer
 from nearcode.store import Store
-from test_store import deep_check
 
 
 def _indexer(root: Path, db: Path, embedder: FakeEmbedder | None = None) -> Indexer:
@@ -303,7 +301,7 @@ def test_kill_9_mid_index_then_rerun_completes(tmp_path: Path) -> None:
 
     store = Store(db)  # what the crash left is consistent: every file whole or absent
     assert deep_check(store) == []
-    for path, state in list(store.file_states().items())[:50]:
+    for path in list(store.file_states())[:50]:
         assert store.chunks_of_file(path), path
     store.close()
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-
 from helpers import DATA
 from nearcode.config import Settings
 from nearcode.models import BASE_MODEL_NAME

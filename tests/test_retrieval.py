@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import DATA, write_tree
 from nearcode import lexical
 from nearcode.config import Settings

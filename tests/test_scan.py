@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from helpers import write_tree
 from nearcode import scan
 from nearcode.config import Settings

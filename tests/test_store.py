@@ -11,33 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import DATA, deep_check
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from helpers import DATA
 from nearcode.chunking import Chunk, chunk_text
 from nearcode.embedding import FakeEmbedder
 from nearcode.store import _MIGRATIONS, FileState, Filter, Store, StoreError
 
 EMB = FakeEmbedder()
-
-
-def deep_check(store: Store) -> list[str]:
-    """Store.check() plus: the same ids in chunks, the full-text table and the vector table,
-    and no chunk without a file."""
-    problems = store.check()
-    ids = {r[0] for r in store.db.execute("SELECT id FROM chunks")}
-    fts = {r[0] for r in store.db.execute("SELECT rowid FROM chunks_fts")}
-    vec = {r[0] for r in store.db.execute("SELECT rowid FROM vec_bits")}
-    if ids != fts:
-        problems.append(f"chunk ids {sorted(ids ^ fts)} differ from full-text rows")
-    if ids != vec:
-        problems.append(f"chunk ids {sorted(ids ^ vec)} differ from vector rows")
-    orphans = store.db.execute(
-        "SELECT COUNT(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
-    if orphans:
-        problems.append(f"{orphans} chunks without a file")
-    return problems
 
 
 def _store(tmp_path: Path, name: str = "index.db") -> Store:
