@@ -60,7 +60,8 @@ class Workspace:
         for root in dict.fromkeys(check_root(Path(r)) for r in roots):
             db = Path(settings.db_path) if settings.db_path else default_db_path(root)
             if settings.db_path and len(roots) > 1:
-                db = db.with_name(f"{db.stem}-{root.name}{db.suffix}")
+                # name + hash of the path: two folders may share a name (a/src, b/src)
+                db = db.with_name(f"{db.stem}-{default_db_path(root).stem}{db.suffix}")
             store = Store(db)
             self.folders.append(Folder(root, store, Indexer(root, store, self.embedder, settings)))
         self.retriever = Retriever(
