@@ -200,3 +200,16 @@ def test_hit_preview() -> None:
               "    def f(self):\n\n        x = 1\n        y = 2\n        return x + y", 1)
     assert hit.preview == "def f(self):\n    x = 1\n    y = 2"
     assert hit.abspath == Path("/r/a.py")
+
+
+def test_two_folders_with_the_same_name_and_one_db_setting(tmp_path: Path) -> None:
+    a = write_tree(tmp_path / "a" / "src", {"one.py": "def first_thing():\n    return 1\n"})
+    b = write_tree(tmp_path / "b" / "src", {"two.py": "def second_thing():\n    return 2\n"})
+    settings = Settings(model="fake", db_path=str(tmp_path / "idx.db"))
+    ws = Workspace([a, b], settings, embedder=FakeEmbedder())
+    assert len({f.store.path for f in ws.folders}) == 2
+    ws.sync()
+    ws.sync()  # each folder's sync must leave the other's files alone
+    hits = ws.retriever.search("thing", 10)
+    assert {(h.root, h.path) for h in hits} == {(a.resolve(), "one.py"), (b.resolve(), "two.py")}
+    ws.close()
