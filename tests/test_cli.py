@@ -132,9 +132,11 @@ def _one_error_line(code: int, out: str, err: str) -> str:
     (["similar", "text_utils.py:999"], "past the end"),
     (["similar", "text_utils.py", "-k", "-2"], "-k"),
     (["status", "elsewhere"], "no index"),
+    (["similar", "../outside.py", "--root", "."], "outside the workspace"),
 ])
 def test_bad_input(ws: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                    words: str) -> None:
+    (ws.parent / "outside.py").write_text("def elsewhere():\n    return 0\n")
     if argv[0] != "status":
         argv = [*argv, *FAKE]
     line = _one_error_line(*run(capsys, *argv))

@@ -326,3 +326,44 @@ def test_ignore_file_changes_are_seen_by_the_next_sync(tmp_path: Path) -> None:
     indexer.sync()
     assert set(indexer.store.file_states()) == {"pkg/b.py"}
     assert snapshot(indexer.store) == fresh_snapshot(root, tmp_path / "fresh.db")
+
+
+def test_model_change_embeds_everything_again(tmp_path: Path) -> None:
+    root = _copy_fixtures(tmp_path / "ws")
+    db = tmp_path / "index.db"
+    first = _indexer(root, db, CountingEmbedder(dim=256))
+    first.sync()
+    n_hashes = len({r[0] for r in first.store.db.execute("SELECT hash FROM chunks")})
+    first.store.close()
+    other = CountingEmbedder(dim=64)
+    second = _indexer(root, db, other)
+    report = second.sync()
+    assert report.chunks_embedded == other.reset() == n_hashes and report.chunks_cached == 0
+    assert second.store.model_id == other.model_id and second.store.dim == 64
+    blobs = {len(r[0]) for r in second.store.db.execute("SELECT vector FROM embeddings")}
+    assert blobs == {64 * 4}  # float32, the new model's only
+    assert deep_check(second.store) == []
+
+
+def test_cancelled_sync_is_completed_by_the_next(tmp_path: Path) -> None:
+    import threading
+
+    root = write_tree(tmp_path / "ws", {
+        f"m{i}.py": f"def f{i}(x):\n    return x + {i}\n\n\ndef g{i}(y):\n    return y * {i}\n"
+        for i in range(300)})
+    indexer = _indexer(root, tmp_path / "index.db")
+    cancel = threading.Event()
+    calls = []
+
+    def progress(p) -> None:  # type: ignore[no-untyped-def]
+        calls.append((p.done, p.total))
+        cancel.set()
+
+    indexer.sync(progress, cancel)
+    assert calls and calls[0][0] < calls[0][1] == 300
+    partial = indexer.store.counts()[0]
+    assert 0 < partial < 300
+    assert deep_check(indexer.store) == []
+    report = indexer.sync()
+    assert report.files_indexed == 300 - partial
+    assert snapshot(indexer.store) == fresh_snapshot(root, tmp_path / "fresh.db")
