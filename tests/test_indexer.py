@@ -66,6 +66,7 @@ _op = st.one_of(
     st.tuples(st.just("delete"), st.sampled_from(_NAMES)),
     st.tuples(st.just("rename"), st.sampled_from(_NAMES), st.sampled_from(_NAMES)),
     st.tuples(st.just("touch"), st.sampled_from(_NAMES)),
+    st.tuples(st.just("binary"), st.sampled_from(_NAMES)),
     st.tuples(st.just("sync"),),
     st.tuples(st.just("update"),),
 )
@@ -98,6 +99,10 @@ def test_incremental_equals_fresh_rebuild(tmp_path_factory, ops, final_sync: boo
         elif kind == "touch" and (root / op[1]).exists():
             st_ = (root / op[1]).stat()
             os.utime(root / op[1], ns=(st_.st_atime_ns, st_.st_mtime_ns + 1_000_000_000))
+            touched.add(op[1])
+        elif kind == "binary":
+            (root / op[1]).parent.mkdir(parents=True, exist_ok=True)
+            (root / op[1]).write_bytes(b"\x00\x01 not text " + op[1].encode())
             touched.add(op[1])
         elif kind == "sync":
             indexer.sync()
