@@ -150,5 +150,6 @@ def _read_dim(folder: Path) -> int:
 
     pooling = folder / "1_Pooling" / "config.json"
     if pooling.is_file():
-        return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+        config = json.loads(pooling.read_text())  # sentence-transformers 6 renamed the key
+        return int(config.get("word_embedding_dimension") or config["embedding_dimension"])
     return int(json.loads((folder / "config.json").read_text())["hidden_size"])
