@@ -1,0 +1,214 @@
+"""Pair mining on the fixture corpus in tests/data/training/.
+
+Expected pairs are derived from the fixture files with tools independent of the miner (Python's
+`ast` for docstrings, regular expressions for doc comments), then filtered by the rules the miner
+documents: at least MIN_QUERY_WORDS words, no TODO, a body of some size, no repeated query.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from nearcode import pairs
+from nearcode.config import Settings
+from nearcode.languages import BY_NAME, language_for_path
+
+FIXTURE = Path(__file__).parent / "data" / "training"
+LABEL = FIXTURE.name
+
+
+@pytest.fixture(scope="module")
+def mined() -> pairs.Mined:
+    return pairs.mine([FIXTURE], Settings())
+
+
+# ----------------------------------------------------------------------------- expectations
+
+
+def _sentence(text: str) -> str:
+    para = re.split(r"\n\s*\n", text.strip())[0]
+    flat = " ".join(para.split())
+    return re.split(r"(?<=[.!?])\s+", flat)[0]
+
+
+def _kept(query: str, body_lines: list[str]) -> bool:
+    words = [w for w in query.split() if re.search("[A-Za-z]", w)]
+    nonblank = [line for line in body_lines if line.strip()]
+    dense = len("".join("".join(body_lines).split()))
+    return (len(words) >= pairs.MIN_QUERY_WORDS and not query.upper().startswith("TODO")
+            and len(nonblank) >= pairs.MIN_BODY_LINES and dense >= pairs.MIN_BODY_CHARS)
+
+
+def _python_expected(path: Path) -> list[tuple[str, str, list[str]]]:
+    """(qualname, first sentence, code lines without the docstring) of documented functions."""
+    lines = path.read_text().split("\n")
+    out = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(child)
+                if doc:
+                    d = child.body[0]
+                    start = min([child.lineno] + [x.lineno for x in child.decorator_list])
+                    code = [ln for i, ln in enumerate(lines[start - 1 : child.end_lineno], start)
+                            if not d.lineno <= i <= d.end_lineno]  # type: ignore[operator]
+                    out.append((prefix + child.name, _sentence(doc), code))
+            elif isinstance(child, ast.ClassDef):
+                visit(child, prefix + child.name + ".")
+
+    visit(ast.parse("\n".join(lines)), "")
+    return out
+
+
+_DOC_BLOCK = re.compile(
+    r"(?P<doc>/\*\*.*?\*/[ \t]*\n|(?:[ \t]*///[^\n]*\n)+|(?:[ \t]*//[^\n]*\n)+)"
+    r"(?P<attrs>(?:[ \t]*(?:#\[[^\n]*\]|@\w+(?:\([^)\n]*\))?)[ \t]*\n)*)"
+    r"(?P<head>[^\n]*)", re.S)
+_NAME = re.compile(
+    r"(?:function\s+|const\s+|fn\s+|func\s+(?:\([^)]*\)\s*)?|type\s+)(\w+)|(\w+)\s*\(")
+
+
+def _comment_expected(path: Path) -> list[tuple[str, str, list[str]]]:
+    """(name, first sentence, code lines) for each doc comment followed by a definition."""
+    text = path.read_text()
+    lang = language_for_path(path)
+    out = []
+    for m in _DOC_BLOCK.finditer(text):
+        doc = m["doc"]
+        if lang != "go" and not doc.lstrip().startswith(("/**", "///")):
+            continue  # only Go takes plain `//` comments as documentation
+        if lang == "rust" and doc.lstrip().startswith("//!"):
+            continue
+        name = _NAME.search(m["head"])
+        if name is None:
+            continue
+        cleaned = []
+        for line in doc.split("\n"):
+            line = re.sub(r"^\s*(/\*\*|\*/|\*|///|//)\s?", "", line).replace("*/", "").strip()
+            if line.startswith(("@", "#")):
+                break
+            cleaned.append(re.sub(r"\{@\w+\s+([^}]*)\}", r"\1", line))
+        # the definition runs to the closing brace at its own indentation
+        start = text[: m.start("attrs")].count("\n")
+        lines = text.split("\n")
+        indent = re.match(r"\s*", m["head"]).group(0)  # type: ignore[union-attr]
+        end = next(i for i in range(start, len(lines)) if lines[i] == indent + "}"
+                   or lines[i] == indent + "};")
+        out.append((name[1] or name[2], _sentence("\n".join(cleaned)), lines[start : end + 1]))
+    return out
+
+
+def _expected() -> list[tuple[str, str, str]]:
+    """(relative path, symbol's last part, query) of every pair the fixture should give."""
+    out = []
+    seen: set[str] = set()
+    for path in sorted(FIXTURE.rglob("*")):
+        rel = path.relative_to(FIXTURE).as_posix()
+        lang = language_for_path(path)
+        if not path.is_file() or lang is None or BY_NAME[lang].grammar is None:
+            continue
+        if rel.startswith(("ignored/", "python/tests/")) or path.name == "secrets.py":
+            continue
+        found = _python_expected(path) if lang == "python" else _comment_expected(path)
+        for name, query, code in found:
+            if _kept(query, code) and query.lower() not in seen:
+                seen.add(query.lower())
+                out.append((f"{LABEL}/{rel}", name.rsplit(".", 1)[-1], query))
+    return out
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_documented_pairs_match_the_fixture(mined: pairs.Mined) -> None:
+    got = sorted((p.path, p.symbol.rsplit(".", 1)[-1], p.query)
+                 for p in mined.pairs if p.kind != "name")
+    expected = sorted(_expected())
+    assert got == expected
+    languages = {p.language for p in mined.pairs if p.kind != "name"}
+    assert languages == {"python", "javascript", "java", "go", "rust"}
+
+
+def test_code_side_is_the_indexed_chunk_without_its_doc(mined: pairs.Mined) -> None:
+    for p in mined.pairs:
+        header, _, code = p.code.partition("\n")
+        assert header.startswith(f"{p.language} ") and header.endswith(p.symbol)
+        name = p.symbol.rsplit(".", 1)[-1]
+        assert name in code
+        if p.kind != "name":
+            assert p.query not in " ".join(code.split()), p  # the description was cut out
+            assert "@param" not in p.query and "*" not in p.query
+
+
+def test_kinds_and_weak_name_pairs(mined: pairs.Mined) -> None:
+    kinds = Counter(p.kind for p in mined.pairs)
+    assert kinds["docstring"] == sum(1 for p in mined.pairs if p.language == "python"
+                                     and p.kind != "name")
+    names = {p.symbol: p.query for p in mined.pairs if p.kind == "name"}
+    # undocumented (or plainly commented) definitions with multi-word names
+    assert names["clamp_to_bounding_box"] == "clamp to bounding box"
+    assert names["countVowels"] == "count vowels"
+    assert all(len(q.split()) >= 2 for q in names.values())
+
+
+def test_trivial_ignored_secret_and_test_files_are_dropped(mined: pairs.Mined) -> None:
+    symbols = {p.symbol for p in mined.pairs}
+    assert "distance" not in symbols  # one-word doc
+    assert "rotate_point" not in symbols  # TODO doc
+    assert "origin" not in symbols  # tiny body
+    assert not any("ignored/" in p.path or "secrets.py" in p.path or "/tests/" in p.path
+                   for p in mined.pairs)
+    assert mined.dropped["trivial doc"] >= 2 and mined.dropped["tiny body"] >= 1
+    assert mined.dropped["test file"] == 1
+
+
+def test_duplicates_are_dropped(mined: pairs.Mined) -> None:
+    queries = [" ".join(p.query.lower().split()) for p in mined.pairs]
+    assert len(queries) == len(set(queries))
+    bodies = [p.code.split("\n", 1)[1] for p in mined.pairs]
+    assert len(bodies) == len(set(bodies))
+    # polygon_area is in two files, and two functions share a docstring: one of each is left
+    assert sum(p.symbol == "polygon_area" for p in mined.pairs) == 1
+    assert mined.dropped["duplicate"] >= 2
+
+
+def test_split_holds_out_whole_files_deterministically(mined: pairs.Mined) -> None:
+    for seed in range(5):
+        s = pairs.split(mined.pairs, seed=seed, min_heldout=3, max_heldout=5)
+        assert not s.train_files & s.heldout_files
+        assert s.heldout and all(p.kind != "name" for p in s.heldout)
+        assert len(s.train) + len(s.heldout) + sum(
+            1 for p in mined.pairs if p.kind == "name" and p.path in s.heldout_files
+        ) == len(mined.pairs)
+        again = pairs.split(pairs.mine([FIXTURE], Settings()).pairs, seed=seed, min_heldout=3,
+                            max_heldout=5)
+        assert again == s
+    splits = {frozenset(pairs.split(mined.pairs, seed=s, min_heldout=3).heldout_files)
+              for s in range(5)}
+    assert len(splits) > 1  # the seed matters
+
+
+def test_doc_text_helpers() -> None:
+    assert pairs.first_sentence("Do a thing, e.g. this one. Then more.\n\nNext") == \
+        "Do a thing, e.g. this one."
+    assert pairs.describe("Sum values.\n\nArgs:\n    x: the values") == "Sum values."
+    assert pairs.clean_comment("/**\n * Push it.\n * @param x\n */") == "Push it.\n@param x"
+    assert pairs.describe(pairs.clean_comment("/**\n * Push it.\n * @param x\n */")) == "Push it."
+    assert pairs.clean_comment("/// Adds {@link Foo} <b>now</b>.") == "Adds Foo now."
+    assert not pairs.is_useful_query("Helper.")
+    assert not pairs.is_useful_query("TODO: write this down")
+    assert not pairs.is_useful_query("S.split(sep=None) -> list")
+    assert pairs.is_useful_query("Return the sum of two numbers.")
+
+
+def test_is_test_path() -> None:
+    for p in ("tests/a.py", "pkg/test/b.py", "test_x.py", "a/x_test.go", "src/a.spec.ts",
+              "src/FooTest.java", "lib/__tests__/x.js"):
+        assert pairs.is_test_path(p), p
+    for p in ("pkg/testing_utils_x.py", "src/contest.py", "src/latest.js"):
+        assert not pairs.is_test_path(p), p
