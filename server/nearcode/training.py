@@ -1,0 +1,511 @@
+"""Contrastive fine-tuning of the embedding model on (description, code) pairs of the user's code.
+
+The recipe of *Text and Code Embeddings by Contrastive Pre-training* (cpt-code), scaled to a
+laptop: start from a pretrained model; for a batch of B pairs, score every description against
+every code (B × B cosine similarities × 20, i.e. temperature 0.05, fixed rather than learned) and
+apply cross-entropy in both directions, text → code and code → text, so that each pair's own
+code is the answer and the other B - 1 are its negatives. GradCache
+(`CachedMultipleNegativesRankingLoss`) embeds the batch in mini-batches and back-propagates
+through cached gradients, so B = 64 or more fits in about 3 GB of RAM on two cores.
+
+    mine → split by file → evaluate start model → train within the time budget
+         → evaluate → save (temp folder, then rename) → activate if it beats the base model
+
+A model lives in `<cache>/models/<name>/`: the sentence-transformers folder, `manifest.json`
+(what it was trained on, how, and how well it does) and `split.json` (which files were held out).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import models, pairs
+from .config import Settings
+from .embedding import ModelError, fingerprint, normalize
+from .evaluation import Metrics, evaluate
+
+log = logging.getLogger(__name__)
+
+MIN_TRAIN_PAIRS = 128  # documented pairs on the training side (two batches of 64)
+MIN_HELDOUT_PAIRS = 20  # documented pairs held out to measure the result
+SCALE = 20.0  # 1 / temperature of the in-batch softmax
+LOSS_SAMPLE = 64  # training pairs on which the loss is measured before and after
+SAFETY = 1.15  # the first step's time estimate times this must fit the budget
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start or finish: too little data, no time, a bad name."""
+
+
+@dataclass
+class TrainOptions:
+    """How to train. `minutes` bounds the training steps (mining and evaluation come on top)."""
+
+    minutes: float = 15.0
+    epochs: float = 1.0
+    batch_size: int = 64
+    mini_batch_size: int = 16
+    learning_rate: float = 1e-4
+    warmup: float = 0.1
+    seed: int = 0
+    name: str | None = None
+    start: str = "base"  # "base", "active" or a trained model's name / a model folder
+    max_steps: int | None = None  # fixes the step count (for an exact rerun)
+    query: str = "sentence"  # anchors: "sentence" (first sentence), "doc" or "mixed"
+    names: bool = False  # also train on name ↔ code pairs
+    max_seq_length: int | None = None  # default: the model's own (256 for MiniLM)
+    heldout_fraction: float = 0.2
+    max_heldout: int = 500
+    max_train_pairs: int | None = None  # use only this many training pairs (a seeded sample)
+
+
+@dataclass
+class Progress:
+    """Where training is: a phase, and within 'train' the step of steps and the last loss."""
+
+    phase: str
+    step: int = 0
+    steps: int = 0
+    loss: float | None = None
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass
+class Result:
+    """What a training run made: the model's name and folder, its manifest, and whether it is
+    now the active model."""
+
+    name: str
+    folder: Path
+    manifest: dict[str, Any]
+    activated: bool
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def mine_split(roots: Sequence[Path], settings: Settings, seed: int,
+               heldout_fraction: float = 0.2, max_heldout: int = 500
+               ) -> tuple[pairs.Mined, pairs.Split]:
+    """Pairs of `roots` and their split by file (the same for `train` and `eval`)."""
+    mined = pairs.mine(roots, settings, names=True)
+    return mined, pairs.split(mined.pairs, seed, heldout_fraction, MIN_HELDOUT_PAIRS, max_heldout)
+
+
+def check_enough(mined: pairs.Mined, split: pairs.Split, min_train: int | None = None,
+                 min_heldout: int | None = None) -> None:
+    """TrainingError saying how many pairs were found and how many are needed, when too few."""
+    min_train = MIN_TRAIN_PAIRS if min_train is None else min_train
+    min_heldout = MIN_HELDOUT_PAIRS if min_heldout is None else min_heldout
+    documented = [p for p in split.train if p.kind != "name"]
+    if len(documented) >= min_train and len(split.heldout) >= min_heldout:
+        return
+    total = sum(1 for p in mined.pairs if p.kind != "name")
+    raise TrainingError(
+        f"too few documented functions to train on: found {total} (description, code) pairs in "
+        f"{mined.files} files ({len(documented)} for training, {len(split.heldout)} held out); "
+        f"need at least {min_train} for training and {min_heldout} held out. Add documented "
+        f"code with --extra-source DIR (an installed library, say)")
+
+
+def anchors(train: Sequence[pairs.Pair], mode: str, seed: int) -> list[str]:
+    """The text side of each training pair: its first sentence, its whole description, or a
+    seeded mix of both."""
+    if mode not in ("sentence", "doc", "mixed"):
+        raise TrainingError(f"unknown query mode {mode!r}: expected sentence, doc or mixed")
+    rng = np.random.default_rng(seed)
+    out = []
+    for p in train:
+        whole = " ".join(p.doc.split())
+        use_doc = mode == "doc" or (mode == "mixed" and rng.random() < 0.5)
+        out.append(whole if use_doc and whole else p.query)
+    return out
+
+
+# ----------------------------------------------------------------------------- model helpers
+
+
+class ModelEmbedder:
+    """An in-memory SentenceTransformer as an `Embedder` (for evaluation between steps)."""
+
+    def __init__(self, model: Any, model_id: str, batch_size: int = 32) -> None:
+        self.model = model
+        self.model_id = model_id
+        self.dim = int(model.get_embedding_dimension())
+        self.batch_size = batch_size
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
+                                    convert_to_numpy=True, show_progress_bar=False)
+        return normalize(vectors)
+
+
+def symmetric_loss(embedder: ModelEmbedder, texts: Sequence[str], codes: Sequence[str]) -> float:
+    """The training objective on one batch, without gradients: mean of the text→code and
+    code→text cross-entropies over scaled cosine similarities."""
+    t = embedder.embed_batch(texts)  # (n, dim), rows of norm 1
+    c = embedder.embed_batch(codes)  # (n, dim)
+    logits = SCALE * (t @ c.T)  # (n, n); the right answers lie on the diagonal
+
+    def xent(m: np.ndarray) -> float:
+        m = m - m.max(axis=1, keepdims=True)
+        logp = m - np.log(np.exp(m).sum(axis=1, keepdims=True))
+        return float(-np.mean(np.diag(logp)))
+
+    return (xent(logits) + xent(logits.T)) / 2
+
+
+def _start_ref(spec: str) -> models.ModelRef:
+    if spec == "base":
+        return models.base_model()
+    if spec == "active":
+        return models.resolve("default")
+    return models.resolve(spec)
+
+
+def _load(folder: Path, max_seq_length: int | None) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    from .embedding import _quiet_transformers
+
+    _quiet_transformers()
+    model = SentenceTransformer(str(folder), device="cpu")
+    if max_seq_length:
+        model.max_seq_length = max_seq_length
+    return model
+
+
+def default_name(roots: Sequence[Path]) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", roots[0].resolve().name) or "workspace"
+    return f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def check_name(name: str) -> str:
+    """A model name that is a plain folder name and not taken."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name) or name in ("base", "default"):
+        raise TrainingError(f"bad model name {name!r}: use letters, digits, '.', '_' and '-' "
+                            "(and not 'base' or 'default')")
+    if (models.models_dir() / name).exists():
+        raise TrainingError(f"a trained model named {name!r} exists already; pick another --name")
+    return name
+
+
+# ----------------------------------------------------------------------------- time budget
+
+
+def estimate_step_seconds(model: Any, loss: Any, texts: Sequence[str], codes: Sequence[str],
+                          batch_size: int) -> float:
+    """Seconds one optimizer step of `batch_size` pairs takes, from one timed mini-batch step
+    (the cost of a step grows linearly with the pairs in it). Leaves no gradients behind."""
+    m = min(len(texts), loss.mini_batch_size)
+    features = [model.preprocess(list(texts[:m])), model.preprocess(list(codes[:m]))]
+    model.train()
+    start = time.monotonic()
+    value = loss(features, None)
+    value.backward()
+    seconds = time.monotonic() - start
+    model.zero_grad(set_to_none=True)
+    return seconds * batch_size / m
+
+
+def _budget_callback(deadline: float, progress: ProgressFn | None, losses: list[float]) -> Any:
+    from transformers import TrainerCallback
+
+    class Budget(TrainerCallback):  # type: ignore[misc]
+        """Stops before a step that would end past the deadline; reports progress."""
+
+        def __init__(self) -> None:
+            self.started = time.monotonic()
+
+        def on_log(self, args, state, control, logs=None, **kw):  # type: ignore[no-untyped-def]
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+                if progress is not None:
+                    progress(Progress("train", state.global_step, state.max_steps, losses[-1]))
+
+        def on_step_end(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
+            now = time.monotonic()
+            per_step = (now - self.started) / max(state.global_step, 1)
+            log.info("step %d/%d: %.1fs per step so far", state.global_step, state.max_steps,
+                     per_step)
+            if state.global_step < state.max_steps and now + per_step > deadline:
+                log.warning("time budget reached after %d of %d steps", state.global_step,
+                            state.max_steps)
+                control.should_training_stop = True
+            return control
+
+    return Budget()
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
+          progress: ProgressFn | None = None) -> Result:
+    """Mine pairs under `roots`, fine-tune, evaluate, save and maybe activate a model."""
+    t0 = time.monotonic()
+    say = progress or (lambda p: None)
+    name = check_name(opts.name or default_name(roots))
+    if opts.batch_size < 2:
+        raise TrainingError("--batch-size must be at least 2 (the other pairs are the negatives)")
+    if opts.minutes <= 0 or opts.epochs <= 0:
+        raise TrainingError("--minutes and --epochs must be positive")
+
+    say(Progress("mine"))
+    mined, split = mine_split(roots, settings, opts.seed, opts.heldout_fraction, opts.max_heldout)
+    check_enough(mined, split)
+    train_pairs = [p for p in split.train if opts.names or p.kind != "name"]
+    train_pairs = pairs.shuffled(train_pairs, opts.seed)
+    if opts.max_train_pairs:
+        train_pairs = train_pairs[: opts.max_train_pairs]
+    t_mined = time.monotonic()
+
+    base_ref = models.base_model()
+    start_ref = _start_ref(opts.start)
+    say(Progress("evaluate"))
+    model = _load(start_ref.folder, opts.max_seq_length)
+    start_embedder = ModelEmbedder(model, f"{start_ref.name}@start")
+    metrics: dict[str, Metrics] = {"bm25": evaluate(split.heldout, None)}
+    metrics["start"] = evaluate(split.heldout, start_embedder)
+    if start_ref.folder.resolve() == base_ref.folder.resolve():
+        metrics["base"] = metrics["start"]
+    else:
+        base_model = _load(base_ref.folder, opts.max_seq_length)
+        metrics["base"] = evaluate(split.heldout, ModelEmbedder(base_model, base_ref.name))
+        del base_model
+    texts = anchors(train_pairs, opts.query, opts.seed)
+    codes = [p.code for p in train_pairs]
+    sample = slice(0, min(LOSS_SAMPLE, len(train_pairs)))
+    loss_before = symmetric_loss(start_embedder, texts[sample], codes[sample])
+    t_evaluated = time.monotonic()
+
+    # size the run: whole epochs' worth of steps, cut to what fits the time budget
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+    )
+    from transformers import set_seed
+
+    set_seed(opts.seed)
+    loss = CachedMultipleNegativesRankingLoss(
+        model, scale=SCALE, mini_batch_size=min(opts.mini_batch_size, opts.batch_size),
+        directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")
+    budget = opts.minutes * 60
+    step_s = estimate_step_seconds(model, loss, texts, codes, opts.batch_size) * SAFETY
+    steps_per_epoch = max(1, len(train_pairs) // opts.batch_size)
+    planned = opts.max_steps or max(1, math.ceil(opts.epochs * steps_per_epoch))
+    fit = int(budget // step_s)
+    if fit < 1:
+        raise TrainingError(
+            f"one training step of {opts.batch_size} pairs takes about {step_s:.0f}s here, "
+            f"more than the {budget:.0f}s that --minutes {opts.minutes:g} allows; give more "
+            f"minutes or a smaller --batch-size")
+    steps = min(planned, fit)
+    log.info("one step of %d pairs: about %.1fs; %d steps planned, %d fit the budget",
+             opts.batch_size, step_s, planned, fit)
+    if steps < planned:
+        log.info("time budget fits %d of %d steps (%.1fs each)", steps, planned, step_s)
+    used = steps * opts.batch_size
+    say(Progress("train", 0, steps))
+
+    losses: list[float] = []
+    trained_s = _fit(model, loss, texts[:used], codes[:used], opts, steps,
+                     time.monotonic() + budget, progress, losses)
+    t_trained = time.monotonic()
+
+    say(Progress("evaluate"))
+    trained = ModelEmbedder(model, f"{name}@trained")
+    metrics["trained"] = evaluate(split.heldout, trained)
+    loss_after = symmetric_loss(trained, texts[sample], codes[sample])
+
+    seconds = {
+        "mining": round(t_mined - t0, 1), "evaluation": round(t_evaluated - t_mined
+                                                             + time.monotonic() - t_trained, 1),
+        "training": round(trained_s, 1),
+    }
+    manifest: dict[str, Any] = {
+        "name": name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "base_model": {"name": base_ref.name, "fingerprint": fingerprint(base_ref.folder)},
+        "start_model": {"name": start_ref.name, "fingerprint": fingerprint(start_ref.folder)},
+        "sources": [str(Path(r).resolve()) for r in roots],
+        "data_hash": pairs.data_hash(split),
+        "pairs": {
+            "train": len(train_pairs), "trained_on": min(len(losses) * opts.batch_size,
+                                                         len(train_pairs)),
+            "heldout": len(split.heldout), "train_by_kind": _kinds(train_pairs),
+            "files": mined.files, "heldout_files": len(split.heldout_files),
+            "dropped": dict(mined.dropped),
+        },
+        "metrics": {k: v.as_dict() for k, v in metrics.items()},
+        "train_loss": {"before": round(loss_before, 4), "after": round(loss_after, 4),
+                       "per_step": [round(x, 4) for x in losses]},
+        "steps": {"done": len(losses), "planned": planned, "fit_budget": fit,
+                  "estimated_step_seconds": round(step_s, 2)},
+        "seconds": seconds,
+        "seed": opts.seed,
+        "args": asdict(opts) | {"name": name},
+        "versions": _versions(),
+    }
+    folder = _save(model, name, manifest, split)
+    manifest["fingerprint"] = fingerprint(folder)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+    beats = metrics["trained"].mrr10 > max(metrics["base"].mrr10, metrics["start"].mrr10)
+    notes = []
+    if beats:
+        models.set_active(name)
+        notes.append(f"activated {name}: held-out MRR@10 {metrics['trained'].mrr10:.3f} beats "
+                     f"{metrics['base'].mrr10:.3f} of the base model")
+    else:
+        notes.append(f"not activated: held-out MRR@10 {metrics['trained'].mrr10:.3f} does not "
+                     f"beat {max(metrics['base'].mrr10, metrics['start'].mrr10):.3f}; "
+                     f"`nearcode models use {name}` would switch to it anyway")
+    total = time.monotonic() - t0
+    manifest["seconds"]["total"] = round(total, 1)
+    manifest["activated"] = beats
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return Result(name, folder, manifest, beats, total, notes)
+
+
+def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainOptions,
+         steps: int, deadline: float, progress: ProgressFn | None, losses: list[float]) -> float:
+    """Run SentenceTransformerTrainer for `steps` steps (fewer if the deadline comes first)."""
+    from datasets import Dataset  # type: ignore[import-untyped]
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.base.sampler import BatchSamplers
+    from transformers import PrinterCallback, set_seed
+
+    class Trainer(SentenceTransformerTrainer):  # type: ignore[misc]
+        def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
+            pass  # no model card: it samples the data (a tqdm bar) and draws from `random`
+
+    dataset = Dataset.from_dict({"anchor": texts, "positive": codes})
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nearcode-train-") as out:
+        args = SentenceTransformerTrainingArguments(
+            output_dir=out, max_steps=steps, per_device_train_batch_size=opts.batch_size,
+            learning_rate=opts.learning_rate, warmup_steps=opts.warmup,
+            lr_scheduler_type="linear", seed=opts.seed, data_seed=opts.seed,
+            batch_sampler=BatchSamplers.NO_DUPLICATES, logging_steps=1, save_strategy="no",
+            report_to="none", disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
+            dataloader_pin_memory=False, dataloader_drop_last=True,
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=dataset, loss=loss)
+        trainer.remove_callback(PrinterCallback)  # it prints log dicts on stdout
+        trainer.add_callback(_budget_callback(deadline, progress, losses))
+        set_seed(opts.seed)
+        trainer.train()
+    return time.monotonic() - start
+
+
+def _save(model: Any, name: str, manifest: dict[str, Any], split: pairs.Split) -> Path:
+    """Write the model into a temporary folder beside its place, then rename it into place."""
+    root = models.models_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    try:
+        model.save(str(tmp), create_model_card=False)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (tmp / "split.json").write_text(json.dumps({
+            "seed": manifest["seed"],
+            "heldout_files": sorted(split.heldout_files),
+            "train_files": sorted(split.train_files),
+        }, indent=1) + "\n")
+        if final.exists():
+            raise TrainingError(f"a trained model named {name!r} appeared meanwhile")
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _kinds(items: Sequence[pairs.Pair]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in items:
+        out[p.kind] = out.get(p.kind, 0) + 1
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import sentence_transformers
+    import torch
+
+    return {"python": sys.version.split()[0], "torch": torch.__version__,
+            "sentence_transformers": sentence_transformers.__version__,
+            "threads": str(torch.get_num_threads())}
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class EvalReport:
+    """Held-out metrics of several rankers on one corpus."""
+
+    pairs: int
+    files: int
+    metrics: dict[str, Metrics]
+    excluded: int = 0  # held-out pairs dropped because the model trained on their file
+    seed: int = 0
+
+
+def evaluate_corpus(roots: Sequence[Path], settings: Settings, model: str | None,
+                    seed: int | None = None, max_heldout: int = 500,
+                    progress: ProgressFn | None = None) -> EvalReport:
+    """The base model, BM25 and (unless None) `model` on the held-out pairs of `roots`.
+
+    A trained model is measured on the split it was trained with (its seed), and held-out pairs
+    from files it trained on are left out, so no score comes from training data."""
+    from .embedding import SentenceTransformerEmbedder
+
+    ref = models.resolve(model) if model else None
+    split_info: dict[str, Any] = {}
+    if ref is not None and (ref.folder / "split.json").is_file():
+        split_info = json.loads((ref.folder / "split.json").read_text())
+    seed = seed if seed is not None else int(split_info.get("seed", 0))
+    (progress or (lambda p: None))(Progress("mine"))
+    mined, split = mine_split(roots, settings, seed, max_heldout=max_heldout)
+    trained_on = set(split_info.get("train_files", []))
+    heldout = [p for p in split.heldout if p.path not in trained_on]
+    if len(heldout) < MIN_HELDOUT_PAIRS:
+        raise TrainingError(
+            f"too few held-out pairs to measure anything: {len(heldout)} (need "
+            f"{MIN_HELDOUT_PAIRS}); found {len(mined.pairs)} pairs in {mined.files} files")
+    (progress or (lambda p: None))(Progress("evaluate"))
+    base = models.base_model()
+    out = {"base": evaluate(heldout, SentenceTransformerEmbedder(base.folder, base.name)),
+           "bm25": evaluate(heldout, None)}
+    if ref is not None and ref.folder.resolve() != base.folder.resolve():
+        out[ref.name] = evaluate(heldout, SentenceTransformerEmbedder(ref.folder, ref.name))
+    return EvalReport(len(heldout), len(split.heldout_files), out,
+                      len(split.heldout) - len(heldout), seed)
+
+
+def check_model_folder(folder: Path) -> None:
+    """ModelError unless `folder` holds a sentence-transformers model."""
+    if not (folder / "config.json").is_file():
+        raise ModelError(f"no model in {folder} (config.json missing)")

@@ -1,0 +1,199 @@
+"""`nearcode train / eval / models` with the real MiniLM on a tiny generated corpus.
+
+One short run (3 steps of 8 pairs) is shared by the checks that need a trained model; the
+refusals need no training at all. About a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from nearcode import cli, models, pairs, training
+from nearcode.config import Settings
+from nearcode.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+FIXTURE = Path(__file__).parent / "data" / "training"
+
+NOUNS = ["price", "temperature", "score", "distance", "weight", "salary", "age", "height",
+         "speed", "volume", "balance", "rating"]
+TEMPLATES = [
+    ("average_{n}", "Return the average {n} of the given records.",
+     "    total = sum(r.{n} for r in records)\n    count = len(records)\n"
+     "    return total / count if count else 0.0"),
+    ("highest_{n}", "Find the record with the highest {n} among many.",
+     "    best = None\n    for r in records:\n"
+     "        if best is None or r.{n} > best.{n}:\n            best = r\n    return best"),
+    ("{n}_labels", "Convert every {n} into a printable text label.",
+     "    labels = []\n    for r in records:\n        labels.append(f'{n}: {{r.{n}:.2f}}')\n"
+     "    return labels"),
+    ("drop_missing_{n}", "Remove the records whose {n} is missing or unknown.",
+     "    kept = [r for r in records if getattr(r, '{n}', None) is not None]\n"
+     "    kept.sort(key=lambda r: r.{n})\n    return kept"),
+]
+
+
+def make_corpus(root: Path) -> Path:
+    """12 modules of 4 documented functions each: 48 (docstring, code) pairs."""
+    for noun in NOUNS:
+        parts = [f'"""Helpers for the {noun} of records."""\n']
+        for name, doc, body in TEMPLATES:
+            parts.append(f'def {name.format(n=noun)}(records):\n    """{doc.format(n=noun)}"""\n'
+                         f"{body.format(n=noun)}\n")
+        (root / f"{noun}_stats.py").write_text("\n\n".join(parts))
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One short real training run, in a cache of its own; its model folder is copied into
+    each test's cache by `with_model`."""
+    corpus = make_corpus(tmp_path_factory.mktemp("corpus"))
+    cache = tmp_path_factory.mktemp("train-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEARCODE_CACHE_DIR", str(cache))
+        mp.setattr(training, "MIN_TRAIN_PAIRS", 16)
+        mp.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+        opts = training.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1,
+                                     name="tiny", learning_rate=3e-4, max_train_pairs=24)
+        result = training.train([corpus], Settings(), opts)
+    return {"corpus": corpus, "cache": cache, "result": result}
+
+
+@pytest.fixture
+def with_model(trained: dict, isolated_cache: Path) -> training.Result:
+    shutil.copytree(trained["cache"] / "models", isolated_cache / "models")
+    return trained["result"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ----------------------------------------------------------------------------- a real run
+
+
+def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
+    result: training.Result = trained["result"]
+    m = json.loads((result.folder / "manifest.json").read_text())
+    assert m["name"] == "tiny" and result.folder.name == "tiny"
+    assert m["train_loss"]["after"] < m["train_loss"]["before"]  # on the pairs trained on
+    assert m["steps"]["done"] == 3 and len(m["train_loss"]["per_step"]) == 3
+    assert m["pairs"]["train"] == 24 and m["pairs"]["trained_on"] == 24
+    assert m["pairs"]["heldout"] >= 6
+    assert m["pairs"]["train"] + m["pairs"]["heldout"] <= 48
+    for key in ("base", "trained", "bm25"):
+        assert set(m["metrics"][key]) == {"mrr10", "r1", "r5", "n"}
+        assert m["metrics"][key]["n"] == m["pairs"]["heldout"]
+    assert m["base_model"]["name"] == models.BASE_MODEL_NAME
+    assert len(m["base_model"]["fingerprint"]) == 12 and m["fingerprint"]
+    assert len(m["data_hash"]) == 16 and m["seed"] == 1 and m["seconds"]["total"] > 0
+    assert m["activated"] == (m["metrics"]["trained"]["mrr10"] > m["metrics"]["base"]["mrr10"])
+    split = json.loads((result.folder / "split.json").read_text())
+    assert split["heldout_files"] and not set(split["heldout_files"]) & set(split["train_files"])
+    assert (result.folder / "config.json").is_file()
+    assert not [p for p in result.folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_models_lists_and_switches(with_model: training.Result,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    models.set_active("tiny")
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    line = next(x for x in out.splitlines() if "tiny" in x)
+    assert line.startswith("*")
+    code, out, _ = run(capsys, "models", "--json")
+    data = json.loads(out)
+    assert data["active"] == "tiny" and data["models"][0]["metrics"]["trained"]["n"] > 0
+    code, out, _ = run(capsys, "models", "use", "base")
+    assert code == 0 and models.active_name() is None
+    assert run(capsys, "models", "use", "tiny")[0] == 0 and models.active_name() == "tiny"
+    code, _, err = run(capsys, "models", "use", "nope")
+    assert code == cli.EXIT_USAGE and "no trained model named 'nope'" in err
+
+
+def test_switching_models_re_embeds_the_index(with_model: training.Result,
+                                              tmp_path: Path) -> None:
+    ws_root = tmp_path / "ws"
+    shutil.copytree(FIXTURE / "python", ws_root)
+    settings = Settings(model="default", backend="torch")
+    models.set_active(None)
+    ws = Workspace([ws_root], settings)
+    try:
+        first = ws.sync()
+        assert first.chunks_embedded > 0
+        base_id = str(ws.folders[0].store.model_id)
+        assert base_id.startswith(models.BASE_MODEL_NAME)
+        assert ws.sync().chunks_embedded == 0  # nothing changed
+    finally:
+        ws.close()
+    models.set_active("tiny")
+    ws = Workspace([ws_root], settings)
+    try:
+        again = ws.sync()
+        store = ws.folders[0].store
+        assert str(store.model_id).startswith("tiny@") and store.model_id != base_id
+        # the old vectors were dropped, not mixed in: everything was embedded anew
+        assert again.chunks_embedded == first.chunks_embedded
+        assert again.chunks_cached == 0
+    finally:
+        ws.close()
+
+
+def test_eval_cli_measures_base_trained_and_bm25(with_model: training.Result, trained: dict,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+    code, out, err = run(capsys, "eval", str(trained["corpus"]), "--model", "tiny", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data["metrics"]) == {"base", "bm25", "tiny"}
+    assert data["seed"] == 1 and data["excluded"] == 0  # the model's own split
+    recorded = with_model.manifest["metrics"]
+    assert data["metrics"]["tiny"]["mrr10"] == pytest.approx(recorded["trained"]["mrr10"],
+                                                             abs=0.02)
+    assert data["metrics"]["bm25"] == recorded["bm25"]
+    code, out, _ = run(capsys, "eval", str(trained["corpus"]), "--model", "tiny")
+    assert code == 0 and "MRR@10" in out and "bm25" in out and "tiny" in out
+
+
+# ----------------------------------------------------------------------------- refusals
+
+
+def test_refuses_too_few_pairs(capsys: pytest.CaptureFixture[str]) -> None:
+    documented = [p for p in pairs.mine([FIXTURE], Settings()).pairs if p.kind != "name"]
+    code, out, err = run(capsys, "train", str(FIXTURE))
+    assert code == cli.EXIT_USAGE and not out
+    assert err.count("\n") == 2  # the phase line, then the error on one line
+    assert "too few documented functions" in err and f"found {len(documented)} " in err
+    assert f"need at least {training.MIN_TRAIN_PAIRS}" in err
+
+
+def test_refuses_a_budget_that_fits_no_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(training, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+    corpus = make_corpus(tmp_path)
+    code, _, err = run(capsys, "train", str(corpus), "--minutes", "0.001", "--batch-size", "8")
+    assert code == cli.EXIT_USAGE
+    assert "one training step of 8 pairs takes about" in err and "--minutes 0.001" in err
+    assert not (models.models_dir()).exists() or not any(models.models_dir().iterdir())
+
+
+def test_refuses_missing_model_and_taken_name(with_model: training.Result,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "eval", str(FIXTURE), "--model", "/no/such/model")
+    assert code == cli.EXIT_USAGE and "not found" in err
+    (models.models_dir() / "tiny" / "config.json").unlink()  # a broken model folder
+    code, _, err = run(capsys, "eval", str(FIXTURE), "--model", "tiny")
+    assert code == cli.EXIT_USAGE and "not found" in err
+    with pytest.raises(training.TrainingError, match="exists already"):
+        training.check_name("tiny")
+    with pytest.raises(training.TrainingError, match="bad model name"):
+        training.check_name("../evil")
