@@ -372,3 +372,22 @@ def test_cancelled_sync_is_completed_by_the_next(tmp_path: Path) -> None:
     report = indexer.sync()
     assert report.files_indexed == 300 - partial
     assert snapshot(indexer.store) == fresh_snapshot(root, tmp_path / "fresh.db")
+
+
+def test_buffers_obey_ignore_rules_and_size_limit(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "ws", {
+        ".gitignore": "generated/\n", "shapes.py": "def area(w, h):\n    return w * h\n",
+    })
+    indexer = _indexer(root, tmp_path / "index.db")
+    indexer.sync()
+    code = "def helper():\n    return 1\n"
+    for rel in ("generated/out.py", "node_modules/lib/index.js", ".env.local"):
+        report = indexer.set_buffer(rel, code)
+        assert rel in report.skipped and report.files_indexed == 0
+        assert rel not in indexer.store.file_states()
+    huge = "x = 1\n" * (indexer.filter.max_bytes // 6 + 1)
+    assert "shapes.py" in indexer.set_buffer("shapes.py", huge).skipped
+    # opening a file whose text the index already holds writes nothing
+    opened = indexer.set_buffer("shapes.py", (root / "shapes.py").read_text())
+    assert opened.files_indexed == 0
+    assert indexer.store.file_state("shapes.py").source == "disk"

@@ -146,17 +146,19 @@ class Indexer:
     def set_buffer(self, rel: str, text: str) -> Report:
         """Index an editor buffer's unsaved text in place of the file on disk."""
         report = Report()
-        secret = self.filter.secret(rel)
-        if secret or language_for_path(rel) is None:
-            report.skipped[rel] = "secret" if secret else "not a code or text file"
+        reason = self.filter.name_skip_reason(rel)
+        if reason is None and len(text) > self.filter.max_bytes:
+            reason = f"larger than {self.filter.max_bytes} bytes"
+        if reason is not None:
+            report.skipped[rel] = reason
             return report
         with self._buffer_lock:
             self.buffers[rel] = text
         state = FileState(rel, len(text.encode("utf-8", "surrogatepass")), -1,
                           scan.text_hash(text), "buffer")
         known = self.store.file_state(rel)
-        if known and known.sha256 == state.sha256 and known.source == "buffer":
-            return report
+        if known and known.sha256 == state.sha256:
+            return report  # the index already holds this text (e.g. a file just opened)
         language = language_for_path(rel) or "text"
         self._write([_Pending(state, language, chunk_text(text, language, rel))], report)
         report.files_indexed = 1

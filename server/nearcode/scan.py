@@ -129,9 +129,10 @@ class FileFilter:
         target = self.relative(self.root / rel_path)
         return target is not None and target != rel_path and is_secret(target)
 
-    def skip_reason(self, rel_path: str) -> str | None:
-        """Why the file at `rel_path` is not indexed (by name and stat), or None to index it."""
-        if is_secret(rel_path):
+    def name_skip_reason(self, rel_path: str) -> str | None:
+        """Why `rel_path` is not indexed judging by its name alone (secrets, file types,
+        ignore rules, its link target), or None. Also applies to unsaved editor buffers."""
+        if self.secret(rel_path):
             return "secret"
         if language_for_path(rel_path) is None:
             return "not a code or text file"
@@ -141,6 +142,13 @@ class FileFilter:
                 return "ignored"
         if self.ignored(rel_path):
             return "ignored"
+        return None
+
+    def skip_reason(self, rel_path: str) -> str | None:
+        """Why the file at `rel_path` is not indexed (by name and stat), or None to index it."""
+        reason = self.name_skip_reason(rel_path)
+        if reason is not None:
+            return reason
         full = self.root / rel_path
         # resolve always: a symlinked folder on the way leads outside as surely as a link
         target = self.relative(full)
