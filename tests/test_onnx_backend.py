@@ -1,0 +1,206 @@
+"""The ONNX Runtime backend with the real all-MiniLM-L6-v2: it agrees with torch on real code
+chunks, keeps the input order through length bucketing, truncates from the end, exports once per
+cache and is what `backend = "onnx"` / `"auto"` load."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from nearcode import models, onnx_backend  # noqa: E402
+from nearcode.chunking import chunk_text  # noqa: E402
+from nearcode.config import Settings  # noqa: E402
+from nearcode.embedding import ModelError, SentenceTransformerEmbedder  # noqa: E402
+from nearcode.onnx_backend import OnnxEmbedder  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+MODULES = ["json/decoder.py", "json/encoder.py", "textwrap.py", "bisect.py"]
+
+
+@dataclass
+class Exported:
+    cache: Path
+    fp32: OnnxEmbedder
+    int8: OnnxEmbedder
+    torch: SentenceTransformerEmbedder
+    texts: list[str]
+    reference: np.ndarray  # torch vectors of `texts`
+    fp32_vectors: np.ndarray  # and onnx fp32's
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
+    """One export of the base model (fp32 and int8) into a cache shared by this file's tests,
+    and torch's vectors of real stdlib chunks to compare with."""
+    cache = tmp_path_factory.mktemp("onnx-cache")
+    texts = [c.embed_text for m in MODULES
+             for c in chunk_text((STDLIB / m).read_text(), "python", m)]
+    ref = models.base_model()
+    with pytest.MonkeyPatch.context() as mp:  # session scope: the autouse fixture is not up yet
+        mp.setenv("NEARCODE_CACHE_DIR", str(cache))
+        fp32 = OnnxEmbedder.for_model(ref, quantized=False)
+        int8 = OnnxEmbedder.for_model(ref, quantized=True)
+        fp32.load()
+        int8.load()
+        torch = SentenceTransformerEmbedder(ref.folder, ref.name)
+        yield Exported(cache, fp32, int8, torch, texts, torch.embed_batch(texts),
+                       fp32.embed_batch(texts))
+
+
+@pytest.fixture
+def shared_cache(exported: Exported, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test sees the session's exported files."""
+    monkeypatch.setenv("NEARCODE_CACHE_DIR", str(exported.cache))
+    return exported.cache
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+def test_the_chunks_include_long_ones(exported: Exported) -> None:
+    tokenizer = exported.fp32._tokenizer
+    assert tokenizer is not None
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(exported.texts)]
+    assert len(exported.texts) >= 40
+    assert max(lengths) == exported.fp32.max_seq_length == 256  # some are truncated
+    assert min(lengths) < 64
+
+
+def test_fp32_agrees_with_torch(exported: Exported) -> None:
+    assert cosines(exported.fp32_vectors, exported.reference).min() >= 0.999
+
+
+def test_int8_agrees_with_torch(exported: Exported) -> None:
+    agreement = cosines(exported.int8.embed_batch(exported.texts), exported.reference)
+    assert agreement.mean() >= 0.99
+    assert agreement.min() >= 0.98
+
+
+@pytest.mark.parametrize("variant", ["fp32", "int8"])
+def test_rows_are_unit_float32(exported: Exported, variant: str) -> None:
+    embedder = getattr(exported, variant)
+    vectors = embedder.embed_batch(exported.texts[:10])
+    assert vectors.dtype == np.float32 and vectors.shape == (10, embedder.dim) == (10, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.embed_batch([]).shape == (0, 384)
+
+
+def test_order_survives_length_bucketing(exported: Exported) -> None:
+    texts = exported.texts
+    perm = list(range(len(texts)))
+    random.Random(7).shuffle(perm)
+    shuffled = exported.fp32.embed_batch([texts[i] for i in perm])
+    assert np.allclose(shuffled, exported.fp32_vectors[perm], atol=1e-4)
+
+
+def test_padding_does_not_change_a_row(exported: Exported) -> None:
+    """A text embedded alone equals the same text in a batch padded to longer neighbours."""
+    texts = [exported.texts[0], "x = 1", exported.texts[-1]]
+    batch = exported.fp32.embed_batch(texts)
+    alone = np.vstack([exported.fp32.embed_batch([t]) for t in texts])
+    assert np.allclose(batch, alone, atol=1e-4)
+
+
+def test_truncation_keeps_the_start(exported: Exported) -> None:
+    head = "python function parse_config\ndef parse_config(path):\n    return load(path)\n"
+    long = head + "\n".join(f"    value_{i} = compute({i})" for i in range(200))
+    tail_changed = long + "\n".join(f"    other_{i} = 0" for i in range(50))
+    head_changed = "rust struct Parser\n" + long
+    vectors = exported.fp32.embed_batch([long, tail_changed, head_changed])
+    assert vectors[0] @ vectors[1] > 0.9999  # the cut part is never seen
+    assert vectors[0] @ vectors[2] < 0.999  # the start is
+
+
+def test_model_ids_name_the_numerics(exported: Exported) -> None:
+    ids = {exported.torch.model_id, exported.fp32.model_id, exported.int8.model_id}
+    assert len(ids) == 3
+    assert exported.fp32.model_id.endswith("/onnx-fp32")
+    assert "/onnx-int8" in exported.int8.model_id
+    assert exported.int8.model_id.split("/")[0] == exported.torch.model_id.split("/")[0]
+
+
+def test_a_second_embedder_reuses_the_cache(shared_cache: Path, exported: Exported,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sorted((shared_cache / "onnx").glob("*/*.onnx"))
+    assert [f.name for f in files] == ["model-fp32-v1.onnx",
+                                       f"model-{exported.int8.variant}-v1.onnx"]
+    before = {f: f.stat().st_mtime_ns for f in files}
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_backend, "_export", no_export)
+    monkeypatch.setattr(onnx_backend, "_quantize", no_export)
+    again = OnnxEmbedder.for_model(models.base_model(), quantized=True)
+    assert again.model_path == exported.int8.model_path
+    again.embed_batch(["def f(): pass"])
+    assert {f: f.stat().st_mtime_ns for f in files} == before
+
+
+def test_a_failed_quantisation_leaves_no_file(exported: Exported, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEARCODE_CACHE_DIR", str(tmp_path))
+    embedder = OnnxEmbedder.for_model(models.base_model(), quantized=True)
+    embedder.cache.mkdir(parents=True)
+    os.link(exported.fp32.model_path, embedder.fp32_path)  # skip the slow export
+
+    def crash(src: Path, dest: Path, reduce_range: bool) -> None:
+        dest.write_bytes(b"half a model")
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(onnx_backend, "_quantize", crash)
+    with pytest.raises(ModelError, match="killed"):
+        embedder.embed_batch(["def f(): pass"])
+    assert sorted(p.name for p in embedder.cache.iterdir()) == [".lock", "model-fp32-v1.onnx"]
+
+
+def test_load_embedder_picks_onnx(shared_cache: Path) -> None:
+    onnx = models.load_embedder(Settings(backend="onnx"))
+    auto = models.load_embedder(Settings(backend="auto"))
+    fp32 = models.load_embedder(Settings(backend="onnx-fp32"))
+    assert isinstance(onnx, OnnxEmbedder) and onnx.quantized
+    assert isinstance(auto, OnnxEmbedder) and auto.model_id == onnx.model_id
+    assert isinstance(fp32, OnnxEmbedder) and fp32.model_id.endswith("/onnx-fp32")
+    assert isinstance(models.load_embedder(Settings(backend="torch")),
+                      SentenceTransformerEmbedder)
+
+
+def test_auto_falls_back_to_torch_when_export_is_impossible(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onnx_backend, "_importable", lambda module: False)
+    with pytest.raises(ModelError, match="needs torch"):
+        models.load_embedder(Settings(backend="onnx"))
+    assert isinstance(models.load_embedder(Settings(backend="auto")),
+                      SentenceTransformerEmbedder)
+
+
+def test_queries_run_without_torch(shared_cache: Path) -> None:
+    """With the files exported, embedding imports neither torch nor transformers."""
+    code = (
+        "import sys\n"
+        "from nearcode import models\n"
+        "from nearcode.onnx_backend import OnnxEmbedder\n"
+        "v = OnnxEmbedder.for_model(models.base_model()).embed_batch(['def f(): pass'])\n"
+        "assert v.shape == (1, 384), v.shape\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "NEARCODE_CACHE_DIR": str(shared_cache)},
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
