@@ -37,7 +37,10 @@ export async function getCompletionContext(
   if (options.maxChars !== undefined) {
     params.maxChars = options.maxChars;
   }
-  return client.sendRequest<CompletionContextResult>(COMPLETION_CONTEXT, params, options.token);
+  // An undefined token would travel as a second positional param: pass one only when given.
+  return options.token
+    ? client.sendRequest<CompletionContextResult>(COMPLETION_CONTEXT, params, options.token)
+    : client.sendRequest<CompletionContextResult>(COMPLETION_CONTEXT, params);
 }
 
 export const CONTEXT_SCHEME = 'nearcode-context';

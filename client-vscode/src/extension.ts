@@ -51,7 +51,8 @@ export function activate(context: vscode.ExtensionContext): NearcodeApi {
   };
   command(ids.SEARCH_CODE, (initial?: unknown) => searchCode(manager, typeof initial === 'string' ? initial : selectedLine()));
   command(ids.FIND_SIMILAR_CODE, (uri?: unknown) => findSimilarCode(manager, uri instanceof vscode.Uri ? uri : undefined));
-  command(ids.REINDEX_WORKSPACE, () => reindex(manager, status));
+  command(ids.REINDEX_WORKSPACE, () => reindex(manager, status, false));
+  command(ids.REBUILD_INDEX, () => reindex(manager, status, true));
   command(ids.RESTART_SERVER, async () => {
     output.info('restart requested');
     await manager.restart();
@@ -92,17 +93,22 @@ export async function deactivate(): Promise<void> {
   server = undefined;
 }
 
-async function reindex(manager: ServerManager, status: IndexStatusBar): Promise<void> {
+/** Rescans the workspace (changed files are embedded again), or with `rebuild` everything. */
+async function reindex(manager: ServerManager, status: IndexStatusBar, rebuild: boolean): Promise<void> {
   const client = await manager.ready();
   if (!client) {
     return;
   }
   try {
-    await client.sendRequest(ExecuteCommandRequest.type, { command: CMD_REINDEX, arguments: [] });
+    await client.sendRequest(ExecuteCommandRequest.type, {
+      command: CMD_REINDEX,
+      arguments: rebuild ? [{ rebuild: true }] : [],
+    });
   } catch (error) {
     void vscode.window.showErrorMessage(`nearcode: reindex failed: ${(error as Error).message}`);
     return;
   }
+  vscode.window.setStatusBarMessage(rebuild ? 'nearcode: index rebuild started' : 'nearcode: reindex started', 5000);
   status.refresh();
 }
 
@@ -111,6 +117,7 @@ async function statusMenu(): Promise<void> {
     { label: '$(search) Search Code…', command: ids.SEARCH_CODE },
     { label: '$(references) Find Similar Code', command: ids.FIND_SIMILAR_CODE },
     { label: '$(refresh) Reindex Workspace', command: ids.REINDEX_WORKSPACE },
+    { label: '$(trash) Rebuild Index', description: 'embed every file again', command: ids.REBUILD_INDEX },
     { label: '$(debug-restart) Restart Server', command: ids.RESTART_SERVER },
     { label: '$(output) Show Output', command: ids.SHOW_OUTPUT },
   ];

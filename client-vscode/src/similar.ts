@@ -24,7 +24,7 @@ export async function findSimilarCode(server: ServerManager, target?: vscode.Uri
       'nearcode: open a file and put the cursor in a function (or select code) to find similar code.');
     return;
   }
-  const limit = vscode.workspace.getConfiguration('nearcode.findSimilar').get<number>('maxResults', 20);
+  const limit = vscode.workspace.getConfiguration('nearcode.findSimilar').get<number>('maxResults', 10);
   const params = similarParams(editor, limit);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: 'nearcode: finding similar code', cancellable: true },

@@ -7,6 +7,7 @@
 export const SEARCH_CODE = 'nearcode.searchCode';
 export const FIND_SIMILAR_CODE = 'nearcode.findSimilarCode';
 export const REINDEX_WORKSPACE = 'nearcode.reindexWorkspace';
+export const REBUILD_INDEX = 'nearcode.rebuildIndex';
 export const RESTART_SERVER = 'nearcode.restartServer';
 export const SHOW_COMPLETION_CONTEXT = 'nearcode.showCompletionContext';
 export const SHOW_OUTPUT = 'nearcode.showOutput';
@@ -14,6 +15,6 @@ export const SHOW_OUTPUT = 'nearcode.showOutput';
 export const STATUS_MENU = 'nearcode.statusMenu';
 
 export const CLIENT_COMMANDS = [
-  SEARCH_CODE, FIND_SIMILAR_CODE, REINDEX_WORKSPACE, RESTART_SERVER, SHOW_COMPLETION_CONTEXT,
+  SEARCH_CODE, FIND_SIMILAR_CODE, REINDEX_WORKSPACE, REBUILD_INDEX, RESTART_SERVER, SHOW_COMPLETION_CONTEXT,
   SHOW_OUTPUT, STATUS_MENU,
 ] as const;

@@ -44,10 +44,15 @@ export function escapeIcons(text: string): string {
   return text.replace(/\$\(([a-z0-9-]+?(?:~[a-z0-9-]*?)?)\)/gi, '\\$($1)');
 }
 
-/** The first preview line, whitespace collapsed and cut to a row's width. */
-export function previewLine(preview: string): string {
-  const first = preview.split('\n').find((line) => line.trim() !== '') ?? '';
-  const flat = first.replace(/\s+/g, ' ').trim();
+/**
+ * The preview line that best shows the chunk: the one naming its symbol (a chunk may begin with
+ * a docstring or decorators), else the first non-blank one; whitespace collapsed, cut to a row.
+ */
+export function previewLine(preview: string, symbol?: string | null): string {
+  const lines = preview.split('\n').filter((line) => line.trim() !== '');
+  const name = symbol ? symbol.split(/[.:#]/).pop() : undefined;
+  const chosen = (name && lines.find((line) => line.includes(name))) || lines[0] || '';
+  const flat = chosen.replace(/\s+/g, ' ').trim();
   return flat.length > DETAIL_MAX ? `${flat.slice(0, DETAIL_MAX - 1)}…` : flat;
 }
 
@@ -84,7 +89,7 @@ export function hitLocationLabel(hit: Hit, folders: readonly FolderRef[]): strin
 
 /** One QuickPick row: symbol (or the first line of code), path:line, and a preview line. */
 export function hitToPickItem(hit: Hit, folders: readonly FolderRef[]): HitPickItem {
-  const line = previewLine(hit.preview);
+  const line = previewLine(hit.preview, hit.symbol);
   const title = hit.symbol || line || '(empty chunk)';
   return {
     label: `$(${kindIcon(hit.kind)}) ${escapeIcons(title)}`,

@@ -64,7 +64,8 @@ export interface IndexStatus {
   files: number;
   chunks: number;
   pendingFiles: number;
-  model: string;
+  /** The model's name; null before the workspace is open. */
+  model: string | null;
 }
 
 /** The value of a `$/progress` notification for work-done progress. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderCompletionContext } from '../../src/common/completionContext';
+import { lastLine, renderCompletionContext } from '../../src/common/completionContext';
 import type { Snippet } from '../../src/common/types';
 
 const snippet: Snippet = {
@@ -18,7 +18,7 @@ test('renders each snippet with its place, score and fenced text', () => {
   const md = renderCompletionContext('src/app.py:3:5', [snippet], [{ uri: 'file:///w', name: 'w' }]);
   assert.match(md, /^# nearcode completion context/);
   assert.match(md, /At `src\/app.py:3:5`: 1 snippet, 41 characters\./);
-  assert.match(md, /## 1\. `connect` — src\/db.py:5-10/);
+  assert.match(md, /## 1\. `connect` — src\/db.py:5-9/);
   assert.match(md, /score 0\.712 · function · python/);
   assert.match(md, /```python\ndef connect\(url\):\n    return Engine\(url\)\n```/);
 });
@@ -32,4 +32,11 @@ test('no snippets says so', () => {
   const md = renderCompletionContext('a:1:1', [], []);
   assert.match(md, /0 snippets/);
   assert.match(md, /Nothing from elsewhere/);
+});
+
+test('a range ending at character 0 ends on the line before', () => {
+  const r = (sl: number, el: number, ec: number) => ({ start: { line: sl, character: 0 }, end: { line: el, character: ec } });
+  assert.equal(lastLine(r(4, 9, 0)), 8);
+  assert.equal(lastLine(r(4, 9, 3)), 9);
+  assert.equal(lastLine(r(4, 4, 0)), 4);
 });

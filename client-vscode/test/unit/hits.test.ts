@@ -43,6 +43,17 @@ test('a chunk without a symbol is labelled by its first line and has no detail',
   assert.equal(item.detail, '');
 });
 
+test('the detail is the line that names the symbol, not a leading docstring', () => {
+  const item = hitToPickItem(hit({
+    symbol: 'compute_sales_tax',
+    kind: 'function',
+    preview: '"""Sales tax by region."""\nRATES = {"EU": 0.20}\ndef compute_sales_tax(amount: float, region: str) -> float:',
+  }), [ROOT]);
+  assert.equal(item.detail, 'def compute_sales_tax(amount: float, region: str) -> float:');
+  assert.equal(previewLine('@decorator\ndef f():', 'Cls.f'), 'def f():');
+  assert.equal(previewLine('a\nb', 'missing'), 'a');
+});
+
 test('an empty chunk still gets a label', () => {
   assert.equal(hitToPickItem(hit({ symbol: undefined, preview: '' }), [ROOT]).label, '$(symbol-method) (empty chunk)');
 });
