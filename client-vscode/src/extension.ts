@@ -55,7 +55,9 @@ export function activate(context: vscode.ExtensionContext): NearcodeApi {
   command(ids.REBUILD_INDEX, () => reindex(manager, status, true));
   command(ids.RESTART_SERVER, async () => {
     output.info('restart requested');
-    await manager.restart();
+    if (await manager.restart()) {
+      vscode.window.setStatusBarMessage('nearcode: server restarted', 5000);
+    }
   });
   command(ids.SHOW_COMPLETION_CONTEXT, () => showCompletionContext(manager, contextDocuments));
   command(ids.SHOW_OUTPUT, () => output.show(true));

@@ -106,8 +106,10 @@ export class ServerManager implements vscode.Disposable {
         this.output.warn(`stopping the server: ${String(error)}`);
       }
     }
-    // The client only asks the server to exit; make sure a stuck one goes away.
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
+    // The client only asks the server to exit; give it time to close its index, then make sure
+    // a stuck one goes away.
+    if (proc && !(await exited(proc, KILL_AFTER_MS))) {
+      this.output.warn('the server did not exit after shutdown; terminating it');
       proc.kill();
     }
     if (!this.disposed) {
@@ -219,4 +221,18 @@ export class ServerManager implements vscode.Disposable {
     });
     return undefined;
   }
+}
+
+/** Resolves true once `proc` has exited, false if it is still running after `ms`. */
+function exited(proc: cp.ChildProcess, ms: number): Promise<boolean> {
+  if (proc.exitCode !== null || proc.signalCode !== null) {
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

@@ -182,7 +182,7 @@ export function describeStartFailure(
 ): StartFailure {
   const line = formatCommand(cmd);
   const setHint = `or set "${SETTING}" to the full command, e.g. ["/path/to/venv/bin/nearcode", "serve"]`;
-  const install = 'Install nearcode with `pip install nearcode` in the Python environment you use';
+  const install = 'Install nearcode (in a nearcode checkout, scripts/install.sh creates .venv/bin/nearcode)';
   if (error?.code === 'ENOENT') {
     const what = cmd.source === 'setting'
       ? `the command in "${SETTING}", \`${line}\`, was not found.`
@@ -198,7 +198,7 @@ export function describeStartFailure(
   const lastLine = stderr.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
   if (/No module named '?nearcode'?/.test(stderr)) {
     return {
-      message: `nearcode: cannot start the server: \`${cmd.command}\` has no nearcode module. ${install} (\`${cmd.command} -m pip install nearcode\`), ${setHint}.`,
+      message: `nearcode: cannot start the server: \`${cmd.command}\` has no nearcode module. Install nearcode into that Python (\`${cmd.command} -m pip install <nearcode checkout>\`), ${setHint}.`,
       offerSettings: true,
     };
   }

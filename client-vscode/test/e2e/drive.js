@@ -10,6 +10,7 @@ const path = require('node:path');
 
 const URL = required('CS_URL');
 const OUT = required('E2E_OUT');
+const WORKSPACE = required('E2E_WORKSPACE');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const INDEX_TIMEOUT = Number(process.env.E2E_INDEX_TIMEOUT_MS || 120000);
 
@@ -124,6 +125,30 @@ async function run(page) {
   await page.locator('.statusbar-item', { hasText: 'nearcode: reindex started' }).first().waitFor({ timeout: 20000 });
   await status.locator('.codicon-search').waitFor({ timeout: INDEX_TIMEOUT });
   log('reindexed');
+
+  // 7. Restart Server: the status bar goes through starting back to idle.
+  await runCommand(page, 'nearcode: Restart Server');
+  await page.locator('.statusbar-item', { hasText: 'nearcode: server restarted' }).first().waitFor({ timeout: 30000 });
+  await status.locator('.codicon-search').waitFor({ timeout: INDEX_TIMEOUT });
+  log('restarted');
+
+  // 8. A server command that does not exist: a changed setting restarts the server, which fails
+  // with a message that says how to fix it; the status bar turns to an error.
+  const workspaceSettings = path.join(WORKSPACE, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+  fs.writeFileSync(workspaceSettings, JSON.stringify({ 'nearcode.server.command': ['/nonexistent/nearcode', 'serve'] }, null, 2));
+  const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'cannot start the server' }).first();
+  await toast.waitFor({ timeout: 30000 });
+  await expectText(toast, /\/nonexistent\/nearcode serve`, was not found.*nearcode\.server\.command/s, 'start error message');
+  await status.locator('.codicon-error').waitFor({ timeout: 10000 });
+  log(`start error shown: ${JSON.stringify((await toast.innerText()).replace(/\s+/g, ' '))}`);
+  await page.waitForTimeout(800); // let the toast finish sliding in
+  await shot(page, '06-start-error');
+
+  // 9. Putting the setting back brings the server back.
+  fs.rmSync(workspaceSettings);
+  await status.locator('.codicon-search').waitFor({ timeout: INDEX_TIMEOUT });
+  log('server back after the setting was fixed');
   log('all steps passed');
 }
 

@@ -89,7 +89,7 @@ test('which finds executables on PATH and checks paths as they are', () => {
 test('not found: says what was tried and how to fix it', () => {
   const fromPath = describeStartFailure({ command: 'python3', args: ['-m', 'nearcode', 'serve'], source: 'python3' }, { code: 'ENOENT' }, '');
   assert.match(fromPath.message, /neither `nearcode` nor `python3` was found on PATH/);
-  assert.match(fromPath.message, /pip install nearcode/);
+  assert.match(fromPath.message, /scripts\/install\.sh creates \.venv\/bin\/nearcode/);
   assert.match(fromPath.message, /nearcode\.server\.command/);
   assert.equal(fromPath.offerSettings, true);
   const fromSetting = describeStartFailure({ command: '/x/nearcode', args: ['serve'], source: 'setting' }, { code: 'ENOENT' }, '');
@@ -100,7 +100,7 @@ test('a Python without nearcode: says to install it into that Python', () => {
   const f = describeStartFailure({ command: '/usr/bin/python3', args: ['-m', 'nearcode', 'serve'], source: 'python3' },
     { message: 'Connection closed' }, "Traceback...\n/usr/bin/python3: No module named nearcode\n");
   assert.match(f.message, /has no nearcode module/);
-  assert.match(f.message, /\/usr\/bin\/python3 -m pip install nearcode/);
+  assert.match(f.message, /\/usr\/bin\/python3 -m pip install <nearcode checkout>/);
 });
 
 test('other failures quote the last stderr line', () => {
