@@ -124,20 +124,21 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 cp -r test/fixtures/workspace "$RUN/workspace"
 export XDG_CONFIG_HOME=$RUN/xdg/config XDG_DATA_HOME=$RUN/xdg/data XDG_CACHE_HOME=$RUN/xdg/cache XDG_STATE_HOME=$RUN/xdg/state
-# The server's index and models go to the run folder too: nothing is shared with other runs.
-export NEARCODE_CACHE_DIR=$RUN/nearcode-cache HF_HUB_OFFLINE=1
+# The index is the run's own (nearcode.dbPath below); the server's cache (e.g. the real model's
+# one-time ONNX export, ~15 s) is kept between runs, apart from the user's.
+export NEARCODE_CACHE_DIR=$CACHE/nearcode-cache HF_HUB_OFFLINE=1
 mkdir -p "$RUN/udd/User"
 node -e '
-  const [file, server, model] = process.argv.slice(1);
+  const [file, server, model, db] = process.argv.slice(1);
   require("fs").writeFileSync(file, JSON.stringify({
     "workbench.startupEditor": "none", "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false,
     "extensions.ignoreRecommendations": true, "telemetry.telemetryLevel": "off", "update.mode": "none",
     "workbench.enableExperiments": false, "workbench.tips.enabled": false,
     "security.workspace.trust.enabled": false, "chat.disableAIFeatures": true,
     "workbench.colorTheme": "Default Dark Modern",
-    "nearcode.server.command": [server, "serve"], "nearcode.model": model, "nearcode.trace.server": "messages",
+    "nearcode.server.command": [server, "serve"], "nearcode.model": model, "nearcode.dbPath": db, "nearcode.trace.server": "messages",
   }, null, 2));
-' "$RUN/udd/User/settings.json" "$SERVER" "$MODEL"
+' "$RUN/udd/User/settings.json" "$SERVER" "$MODEL" "$RUN/index.db"
 
 ARGS=(--user-data-dir "$RUN/udd" --extensions-dir "$RUN/ext" --disable-telemetry --disable-update-check
       --disable-workspace-trust --disable-getting-started-override)

@@ -43,13 +43,13 @@ export function activate(context: vscode.ExtensionContext): NearcodeApi {
   const output = vscode.window.createOutputChannel('nearcode', { log: true });
   server = new ServerManager(output, pythonInterpreter);
   const manager = server;
-  const status = new IndexStatusBar(manager);
+  const status = new IndexStatusBar(manager, output);
   const contextDocuments = new CompletionContextDocuments();
 
   const command = (id: string, run: (...args: any[]) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, run));
   };
-  command(ids.SEARCH_CODE, (initial?: unknown) => searchCode(manager, typeof initial === 'string' ? initial : selectedLine()));
+  command(ids.SEARCH_CODE, (initial?: unknown) => searchCode(manager, () => status.indexing, typeof initial === 'string' ? initial : selectedLine()));
   command(ids.FIND_SIMILAR_CODE, (uri?: unknown) => findSimilarCode(manager, uri instanceof vscode.Uri ? uri : undefined));
   command(ids.REINDEX_WORKSPACE, () => reindex(manager, status, false));
   command(ids.REBUILD_INDEX, () => reindex(manager, status, true));

@@ -11,7 +11,7 @@ import { folderRefs, hitRange, isCancellation } from './util';
 type Item = vscode.QuickPickItem & { hit?: HitPickItem['hit'] };
 
 /** Opens the search QuickPick; `initial` pre-fills the query (e.g. the selected text). */
-export async function searchCode(server: ServerManager, initial?: string): Promise<void> {
+export async function searchCode(server: ServerManager, indexing: () => boolean, initial?: string): Promise<void> {
   const config = vscode.workspace.getConfiguration('nearcode.search');
   const delayMs = config.get<number>('debounceMs', 200);
   const limit = config.get<number>('maxResults', 20);
@@ -44,7 +44,9 @@ export async function searchCode(server: ServerManager, initial?: string): Promi
       if (text.trim() === '') {
         pick.items = [];
       } else if (result.results.length === 0) {
-        pick.items = message(`No code found for “${text}”`);
+        pick.items = message(indexing()
+          ? `No code found for “${text}” yet: the workspace is still being indexed`
+          : `No code found for “${text}”`);
       } else {
         pick.items = result.results.map((hit) => hitToPickItem(hit, folders));
       }

@@ -16,7 +16,7 @@ export class IndexStatusBar implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private polling = false;
 
-  constructor(private readonly server: ServerManager) {
+  constructor(private readonly server: ServerManager, private readonly output: vscode.LogOutputChannel) {
     this.item.name = 'nearcode index';
     this.item.command = ids.STATUS_MENU;
     this.disposables.push(
@@ -41,6 +41,11 @@ export class IndexStatusBar implements vscode.Disposable {
     this.render();
   }
 
+  /** True while the index is being built (or its state is not known yet). */
+  get indexing(): boolean {
+    return this.model.indexing;
+  }
+
   /** Asks the server for the index status now, and keeps asking while it is indexing. */
   refresh(): void {
     if (this.timer !== undefined) {
@@ -62,8 +67,9 @@ export class IndexStatusBar implements vscode.Disposable {
         this.model.onIndexStatus(status);
         this.render();
       }
-    } catch {
+    } catch (error) {
       // The server may be restarting; the state change will render the right thing.
+      this.output.debug(`indexStatus failed: ${String(error)}`);
     } finally {
       this.polling = false;
     }

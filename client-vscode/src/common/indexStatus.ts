@@ -33,6 +33,7 @@ export class IndexStatusModel {
     this.server = state;
     this.serverDetail = detail;
     if (state !== 'running') {
+      this.status = undefined;
       this.indexingTokens.clear();
       this.progressMessage = undefined;
       this.progressPercentage = undefined;
@@ -75,8 +76,10 @@ export class IndexStatusModel {
     this.status = status;
   }
 
+  /** Indexing, or not known yet: the server has not answered indexStatus since it started. */
   get indexing(): boolean {
-    return this.server === 'running' && (this.indexingTokens.size > 0 || this.status?.state === 'indexing');
+    return this.server === 'running'
+      && (this.indexingTokens.size > 0 || this.status === undefined || this.status.state === 'indexing');
   }
 
   view(): StatusView {
@@ -98,6 +101,9 @@ export class IndexStatusModel {
     const s = this.status;
     const counts = s ? `${formatCount(s.files, 'file')}, ${formatCount(s.chunks, 'chunk')}` : '';
     const model = s?.model ? `\nmodel: ${s.model}` : '';
+    if (!s && this.indexingTokens.size === 0) {
+      return { text: '$(sync~spin) nearcode', tooltip: 'nearcode: asking the server about the index…', indexing: true, error: false };
+    }
     if (this.indexing) {
       const progress = this.progressText();
       return {

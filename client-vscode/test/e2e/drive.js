@@ -63,8 +63,7 @@ async function run(page) {
   // 1. The extension starts the server; the status bar shows indexing, then the idle icon.
   const status = page.locator('.statusbar-item', { hasText: 'nearcode' }).first();
   await status.waitFor({ timeout: 60000 });
-  await status.locator('.codicon-search').waitFor({ timeout: INDEX_TIMEOUT });
-  log(`index ready; status bar item: ${JSON.stringify(await status.getAttribute('aria-label'))}`);
+  log(`index ready: ${JSON.stringify(await waitIdle(status))}`);
   await shot(page, '01-status-bar');
 
   // 2. Search Code: a natural-language query; the tax function must lead the list.
@@ -123,13 +122,13 @@ async function run(page) {
   // 6. Reindex Workspace: the server reindexes and the status bar comes back to idle.
   await runCommand(page, 'nearcode: Reindex Workspace');
   await page.locator('.statusbar-item', { hasText: 'nearcode: reindex started' }).first().waitFor({ timeout: 20000 });
-  await status.locator('.codicon-search').waitFor({ timeout: INDEX_TIMEOUT });
+  await waitIdle(status);
   log('reindexed');
 
   // 7. Restart Server: the status bar goes through starting back to idle.
   await runCommand(page, 'nearcode: Restart Server');
   await page.locator('.statusbar-item', { hasText: 'nearcode: server restarted' }).first().waitFor({ timeout: 30000 });
-  await status.locator('.codicon-search').waitFor({ timeout: INDEX_TIMEOUT });
+  await waitIdle(status);
   log('restarted');
 
   // 8. A server command that does not exist: a changed setting restarts the server, which fails
@@ -147,9 +146,23 @@ async function run(page) {
 
   // 9. Putting the setting back brings the server back.
   fs.rmSync(workspaceSettings);
-  await status.locator('.codicon-search').waitFor({ timeout: INDEX_TIMEOUT });
+  await waitIdle(status);
   log('server back after the setting was fixed');
   log('all steps passed');
+}
+
+/** Waits until the status bar item says the index is up to date, with counts; returns its label. */
+async function waitIdle(status) {
+  const deadline = Date.now() + INDEX_TIMEOUT;
+  let label = '';
+  while (Date.now() < deadline) {
+    label = (await status.getAttribute('aria-label').catch(() => '')) || '';
+    if (/index up to date[\s\S]*\d+ files?/.test(label) && await status.locator('.codicon-search').count() > 0) {
+      return label;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the index did not become ready; status bar: ${JSON.stringify(label)}`);
 }
 
 /** Runs a command from the palette by its title. */

@@ -38,10 +38,29 @@ test('indexing progress: begin, report with counts, end', () => {
   assert.equal(m.view().text, '$(search) nearcode');
 });
 
+test('running but no status yet: not claimed up to date, and polled', () => {
+  const m = running();
+  assert.equal(m.indexing, true);
+  assert.equal(m.view().text, '$(sync~spin) nearcode');
+  assert.doesNotMatch(m.view().tooltip, /up to date/);
+  m.onIndexStatus(idle);
+  assert.equal(m.indexing, false);
+  assert.match(m.view().tooltip, /up to date/);
+});
+
+test('a restart forgets the old counts', () => {
+  const m = running();
+  m.onIndexStatus(idle);
+  m.setServerState('starting');
+  m.setServerState('running');
+  assert.equal(m.indexing, true);
+});
+
 test('progress with another title is not indexing', () => {
   const m = running();
   assert.equal(m.onProgress('x', { kind: 'begin', title: 'something else' }), false);
   assert.equal(m.onProgress('x', { kind: 'report', message: 'm' }), false);
+  m.onIndexStatus(idle);
   assert.equal(m.indexing, false);
 });
 
@@ -49,6 +68,7 @@ test('numeric and string tokens are the same token', () => {
   const m = running();
   m.onProgress(7, { kind: 'begin', title: PROGRESS_TITLE });
   m.onProgress('7', { kind: 'end' });
+  m.onIndexStatus(idle);
   assert.equal(m.indexing, false);
 });
 
@@ -68,6 +88,7 @@ test('a server restart forgets progress in flight', () => {
   m.onProgress('t', { kind: 'begin', title: PROGRESS_TITLE });
   m.setServerState('starting');
   m.setServerState('running');
+  m.onIndexStatus(idle);
   assert.equal(m.indexing, false);
 });
 
