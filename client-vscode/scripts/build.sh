@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 if [ "${SKIP_NPM_CI:-0}" != 1 ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 fi
 npx tsc --noEmit -p .
 npm run --silent bundle

@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { COMPLETION_CONTEXT } from './common/constants';
 import { renderCompletionContext } from './common/completionContext';
 import { displayPath } from './common/hits';
-import type { CompletionContextParams, CompletionContextResult } from './common/types';
+import { completionContextParams } from './common/params';
+import type { CompletionContextResult } from './common/types';
 import type { ServerManager } from './server';
 import { folderRefs, toPosition } from './util';
 
@@ -27,16 +28,7 @@ export async function getCompletionContext(
   if (!client) {
     throw new Error('the nearcode server is not running');
   }
-  const params: CompletionContextParams = {
-    textDocument: { uri: document.uri.toString() },
-    position: toPosition(position),
-  };
-  if (options.limit !== undefined) {
-    params.limit = options.limit;
-  }
-  if (options.maxChars !== undefined) {
-    params.maxChars = options.maxChars;
-  }
+  const params = completionContextParams(document.uri.toString(), toPosition(position), options);
   // An undefined token would travel as a second positional param: pass one only when given.
   return options.token
     ? client.sendRequest<CompletionContextResult>(COMPLETION_CONTEXT, params, options.token)

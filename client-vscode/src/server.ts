@@ -2,6 +2,7 @@
 
 import * as cp from 'node:child_process';
 import * as os from 'node:os';
+import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   LanguageClient,
@@ -15,6 +16,7 @@ import {
   describeStartFailure,
   formatCommand,
   resolveServerCommand,
+  stderrLevel,
   which,
   type ServerCommand,
 } from './common/serverCommand';
@@ -172,6 +174,10 @@ export class ServerManager implements vscode.Disposable {
       documentSelector: [{ scheme: 'file' }],
       initializationOptions,
       outputChannel: this.output,
+      stdioOptions: {
+        stdout: (input, channel) => lines(input, (line) => channel.info(line)),
+        stderr: (input, channel) => lines(input, (line) => channel[stderrLevel(line)](line)),
+      },
       initializationFailedHandler: () => false,
       middleware: {
         handleWorkDoneProgress: (token, params, next) => {
@@ -235,4 +241,8 @@ function exited(proc: cp.ChildProcess, ms: number): Promise<boolean> {
       resolve(true);
     });
   });
+}
+
+function lines(input: NodeJS.ReadableStream, each: (line: string) => void): void {
+  readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', each);
 }

@@ -4,18 +4,11 @@
 import * as vscode from 'vscode';
 import { FIND_SIMILAR } from './common/constants';
 import { hitsToLocations } from './common/hits';
-import type { FindSimilarParams, HitsResult } from './common/types';
+import { findSimilarParams } from './common/params';
+import type { HitsResult } from './common/types';
 import type { ServerManager } from './server';
 import { hitRange, isCancellation, toPosition, toRange } from './util';
 
-/** Params for the editor's selection, or its cursor when nothing is selected. */
-export function similarParams(editor: vscode.TextEditor, limit: number): FindSimilarParams {
-  const uri = editor.document.uri.toString();
-  const selection = editor.selection;
-  return selection.isEmpty
-    ? { textDocument: { uri }, position: toPosition(selection.active), limit }
-    : { textDocument: { uri }, range: toRange(selection), limit };
-}
 
 export async function findSimilarCode(server: ServerManager, target?: vscode.Uri): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -25,7 +18,10 @@ export async function findSimilarCode(server: ServerManager, target?: vscode.Uri
     return;
   }
   const limit = vscode.workspace.getConfiguration('nearcode.findSimilar').get<number>('maxResults', 10);
-  const params = similarParams(editor, limit);
+  const params = findSimilarParams(editor.document.uri.toString(), {
+    ...toRange(editor.selection),
+    active: toPosition(editor.selection.active),
+  }, limit);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: 'nearcode: finding similar code', cancellable: true },
     async (_progress, token) => {

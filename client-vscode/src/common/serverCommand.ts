@@ -208,3 +208,29 @@ export function describeStartFailure(
     offerSettings: true,
   };
 }
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/**
+ * The output-channel level of one line the server wrote to stderr.
+ *
+ * Python logging lines start with their level name. nearcode's own records also reach the
+ * channel as window/logMessage, so INFO and DEBUG lines on stderr are kept at debug level;
+ * anything unprefixed (a traceback, "No module named …") stays an error.
+ */
+export function stderrLevel(line: string): LogLevel {
+  const m = /^\s*(CRITICAL|ERROR|WARNING|WARN|INFO|DEBUG)\b/.exec(line);
+  if (!m) {
+    return 'error';
+  }
+  switch (m[1]) {
+    case 'WARNING':
+    case 'WARN':
+      return 'warn';
+    case 'INFO':
+    case 'DEBUG':
+      return 'debug';
+    default:
+      return 'error';
+  }
+}

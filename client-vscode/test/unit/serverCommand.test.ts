@@ -9,6 +9,7 @@ import {
   formatCommand,
   resolveServerCommand,
   splitCommandLine,
+  stderrLevel,
   which,
   type ResolveContext,
 } from '../../src/common/serverCommand';
@@ -111,4 +112,14 @@ test('other failures quote the last stderr line', () => {
   assert.match(g.message, /failed to start: Connection closed/);
   const h = describeStartFailure({ command: '/x', args: [], source: 'setting' }, { code: 'EACCES' }, '');
   assert.match(h.message, /not executable/);
+});
+
+test('stderr lines get the level their Python logging prefix names', () => {
+  assert.equal(stderrLevel('INFO nearcode.onnx_backend: exporting'), 'debug');
+  assert.equal(stderrLevel('DEBUG x'), 'debug');
+  assert.equal(stderrLevel('WARNING pygls.protocol.json_rpc: Server shutting down'), 'warn');
+  assert.equal(stderrLevel('ERROR nearcode.server: boom'), 'error');
+  assert.equal(stderrLevel('Traceback (most recent call last):'), 'error');
+  assert.equal(stderrLevel('/usr/bin/python3: No module named nearcode'), 'error');
+  assert.equal(stderrLevel('INFORMATION is not a level'), 'error');
 });
