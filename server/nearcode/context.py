@@ -4,25 +4,28 @@ The cursor's file says a lot about what comes next: its imports name the modules
 it uses, `alias.` right before the cursor names the module, and the code above the cursor says
 what is going on. Candidates come from those imports (definitions of imported names, members of
 the module being dotted into) and from a hybrid search with the code before the cursor; they
-are ranked by how close their embedding is to that code, with imported definitions first.
+are ranked by how close their embedding is to the last lines before the cursor, imported
+definitions first.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-import numpy as np
-
-from .chunking import chunk_text
 from .languages import language_for_path
 from .retrieval import Hit, rrf, to_hit
-from .store import StoredChunk
+from .store import Store, StoredChunk
 from .workspace import Folder, Workspace
 
-WINDOW_LINES = 30  # lines before the cursor that form the query
+# The code right before the cursor predicts the next call far better than a long window: on the
+# shared benchmark (task C) ranking imported definitions by their cosine to the last 2 lines plus
+# the last 8 lines scored MRR@10 0.549, against 0.539 for 4 lines alone and 0.439 for 20.
+NEAR_LINES = 2
+MID_LINES = 8
 DEFAULT_MAX_CHARS = 12_000
+IMPORT_WEIGHT = 2.0  # imported definitions outrank what plain search finds
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,10 @@ class Imports:
 _PY_FROM = re.compile(r"^\s*from\s+([.\w]+)\s+import\s+(\([^)]*\)|[^\n#]+)", re.M)
 _PY_IMPORT = re.compile(r"^\s*import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)",
                         re.M)
-_JS_IMPORT = re.compile(r"""import\s+(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\}|\*\s+as\s+(\w+))?\s*from\s*['"]([^'"]+)['"]""")
-_JS_REQUIRE = re.compile(r"""(?:const|let|var)\s+(?:(\w+)|\{([^}]*)\})\s*=\s*require\(\s*['"]([^'"]+)['"]\s*\)""")
+_JS_IMPORT = re.compile(
+    r"""import\s+(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\}|\*\s+as\s+(\w+))?\s*from\s*['"]([^'"]+)['"]""")
+_JS_REQUIRE = re.compile(
+    r"""(?:const|let|var)\s+(?:(\w+)|\{([^}]*)\})\s*=\s*require\(\s*['"]([^'"]+)['"]\s*\)""")
 
 
 def parse_imports(text: str, language: str) -> Imports:
@@ -122,6 +127,27 @@ def _identifier_before(prefix_line: str) -> str | None:
     return m.group(1) if m else None
 
 
+def import_candidates(store: Store, rel: str, language: str, prefix: str,
+                      last_line: str) -> dict[int, StoredChunk]:
+    """Chunks the file's imports point at: definitions of imported names, and every chunk of
+    the module when the cursor follows `alias.`. Never chunks of the file itself."""
+    imports = parse_imports(prefix, language)
+    known = list(store.file_states())
+    found: dict[int, StoredChunk] = {}
+    dotted = _identifier_before(last_line)
+    if dotted and dotted in imports.modules:
+        for path in module_files(imports.modules[dotted], rel, language, known):
+            found.update((c.id, c) for c in store.chunks_of_file(path))
+    if imports.names:
+        sources = {name: module_files(mod, rel, language, known)
+                   for name, mod in imports.names.items()}
+        for c in store.chunks_by_symbol(list(imports.names), limit=400):
+            files = sources.get((c.symbol or "").split(".")[0]) or sources.get(c.symbol or "")
+            if files is not None and (not files or c.path in files):
+                found[c.id] = c
+    return {cid: c for cid, c in found.items() if c.path != rel}
+
+
 def completion_context(
     ws: Workspace, folder: Folder, rel: str, text: str, line: int, character: int,
     limit: int = 5, max_chars: int | None = None,
@@ -130,68 +156,41 @@ def completion_context(
     language = language_for_path(rel) or "text"
     lines = text.split("\n")
     prefix_lines = lines[:line] + [lines[line][:character] if line < len(lines) else ""]
-    prefix = "\n".join(prefix_lines)
-    window = "\n".join(prefix_lines[-WINDOW_LINES:])
-    chunks = chunk_text(prefix, language, rel)
-    enclosing = chunks[-1] if chunks else None
-    query_text = (f"{enclosing.header}\n" if enclosing else "") + window
-    vector = ws.retriever.embed_query(query_text)
-
-    imports = parse_imports(prefix, language)
+    near = ws.retriever.embed_query("\n".join(prefix_lines[-NEAR_LINES:]))
+    mid_text = "\n".join(prefix_lines[-MID_LINES:])
+    mid = ws.retriever.embed_query(mid_text)
     store = folder.store
-    known = list(store.file_states())
-    candidates: dict[int, StoredChunk] = {}
-    dotted = _identifier_before(prefix_lines[-1])
-    if dotted and dotted in imports.modules:
-        for path in module_files(imports.modules[dotted], rel, language, known):
-            for c in store.chunks_of_file(path):
-                candidates[c.id] = c
-    wanted_names = list(imports.names)
-    if wanted_names:
-        sources: dict[str, list[str]] = {}
-        for name, mod in imports.names.items():
-            sources[name] = module_files(mod, rel, language, known)
-        for c in store.chunks_by_symbol(wanted_names, limit=400):
-            top = (c.symbol or "").split(".")[0]
-            files = sources.get(top) or sources.get(c.symbol or "")
-            if files is None or (files and c.path not in files):
-                continue
-            candidates[c.id] = c
-    candidates = {cid: c for cid, c in candidates.items() if c.path != rel}
 
+    candidates = import_candidates(store, rel, language, "\n".join(prefix_lines),
+                                   prefix_lines[-1])
+    vectors = store.vectors_of(list(candidates))
+    by_closeness = sorted(vectors, key=lambda cid: -float(vectors[cid] @ near + vectors[cid] @ mid))
     own = frozenset(c.id for c in store.chunks_of_file(rel))
-    pool = max(limit * 4, 20)
-    searched = ws.retriever.similar(window, pool, (folder.root, own), vector=vector)
-    searched = [h for h in searched if not (h.root == folder.root and h.path == rel)]
+    searched = [h for h in ws.retriever.similar(mid_text, max(limit * 4, 20), (folder.root, own),
+                                                vector=mid)
+                if not (h.root == folder.root and h.path == rel)]
 
-    ranked_imports: list[int] = []
-    if candidates:
-        vecs = store.vectors_of(list(candidates))
-        scored = sorted(
-            ((float(np.dot(v, vector)), cid) for cid, v in vecs.items()), reverse=True)
-        ranked_imports = [cid for _, cid in scored]
-    keys_imports = [(folder.root, cid) for cid in ranked_imports]
-    keys_search = [(h.root, h.chunk_id) for h in searched]
-    fused = rrf([keys_imports, keys_search], [2.0, 1.0])
-    order = sorted(fused, key=lambda k: -fused[k])
-
-    by_key: dict[tuple, Hit] = {(h.root, h.chunk_id): h for h in searched}
+    fused = rrf([[(folder.root, cid) for cid in by_closeness],
+                 [(h.root, h.chunk_id) for h in searched]], [IMPORT_WEIGHT, 1.0])
+    hits: dict[tuple, Hit] = {(h.root, h.chunk_id): h for h in searched}
     for cid, c in candidates.items():
-        by_key.setdefault((folder.root, cid), to_hit(folder.root, c, 0.0))
-    budget = max_chars or DEFAULT_MAX_CHARS
+        hits.setdefault((folder.root, cid), to_hit(folder.root, c, 0.0))
+    ranked = [replace(hits[key], score=score)
+              for key, score in sorted(fused.items(), key=lambda kv: -kv[1])]
+    return _within_budget(ranked, limit, max_chars or DEFAULT_MAX_CHARS)
+
+
+def _within_budget(ranked: list[Hit], limit: int, budget: int) -> list[Hit]:
+    """The first `limit` hits, one per symbol, whose texts fit in `budget` characters."""
     out: list[Hit] = []
-    seen: set[tuple[str, str | None]] = set()
-    for key in order:
-        hit = by_key[key]
-        ident = (str(hit.abspath), hit.symbol) if hit.symbol else (str(hit.abspath), str(key))
-        if ident in seen:
-            continue
-        if len(hit.text) > budget:
+    seen: set[tuple[str, str]] = set()
+    for hit in ranked:
+        ident = (str(hit.abspath), hit.symbol or f"{hit.start_line}")
+        if ident in seen or len(hit.text) > budget:
             continue
         seen.add(ident)
         budget -= len(hit.text)
-        out.append(Hit(hit.root, hit.path, hit.start_line, hit.end_line, hit.symbol, hit.kind,
-                       hit.language, fused[key], hit.text, hit.chunk_id))
+        out.append(hit)
         if len(out) >= limit:
             break
     return out
