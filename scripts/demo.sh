@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# On a bare machine: install everything, index this repository, and search it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+echo
+.venv/bin/nearcode index .
+echo
+echo '$ nearcode search "split an identifier into words"'
+.venv/bin/nearcode search "split an identifier into words" -k 3
+echo '$ nearcode similar server/nearcode/lexical.py:20'
+.venv/bin/nearcode similar server/nearcode/lexical.py:20 -k 2
