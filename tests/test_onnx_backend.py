@@ -10,6 +10,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +151,22 @@ def test_a_second_embedder_reuses_the_cache(shared_cache: Path, exported: Export
     assert again.model_path == exported.int8.model_path
     again.embed_batch(["def f(): pass"])
     assert {f: f.stat().st_mtime_ns for f in files} == before
+
+
+def test_lazy_loading_is_thread_safe(shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    real = onnx_backend.ort.InferenceSession
+
+    def counting(path: str, *args: object, **kwargs: object) -> object:
+        opened.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(onnx_backend.ort, "InferenceSession", counting)
+    embedder = OnnxEmbedder.for_model(models.base_model(), quantized=False)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(embedder.embed_batch, [["def f(): pass"]] * 4))
+    assert len(opened) == 1
+    assert all(np.allclose(r, results[0], atol=1e-6) for r in results)
 
 
 def test_a_failed_quantisation_leaves_no_file(exported: Exported, tmp_path: Path,
