@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
 from pygls.uris import to_fs_path
 
-from . import __version__, config, protocol
+from . import __version__, config, diagnostics, protocol
 from .context import completion_context
 from .convert import hit_to_json, hit_to_symbol
 from .embedding import ModelError
@@ -111,6 +111,7 @@ class NearcodeServer(LanguageServer):
 
 
 server = NearcodeServer()
+hints = diagnostics.register(server)  # near-duplicate hints, code action, showDuplicates
 
 
 # ----------------------------------------------------------------------------- progress & logs
@@ -173,6 +174,9 @@ class LspSink(ProgressSink):
 
     def error(self, message: str) -> None:
         self.ls.message(t.MessageType.Error, message)
+
+    def indexed(self, folder: Folder, paths: set[str] | None) -> None:
+        hints.indexed(folder, paths)
 
 
 class LspLogHandler(logging.Handler):

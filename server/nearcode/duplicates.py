@@ -1,0 +1,551 @@
+"""Near-duplicate code: pairs of functions that nearly repeat each other, grouped.
+
+The road is `candidates → confirm → group → diff`:
+
+  candidates  every eligible chunk (a named definition of at least `min_lines` lines of code)
+              asks the vector index for its `neighbours` nearest chunks
+              (`Store.vector_candidates`: sign-bit KNN in sqlite-vec, exact re-scoring of a small
+              pool); pairs at or above the cosine `threshold` go on. No all-pairs loop in Python:
+              the work is one KNN query per chunk.
+  confirm     a lexical measure over the two token streams (`lexical_similarity`): embeddings
+              alone call two short getters or two same-topic functions "the same".
+  group       union-find over the confirmed pairs; largest groups first.
+  diff        a unified diff of the two closest members, with file line numbers, so that a fix
+              made in one copy and missing in the other shows at a glance.
+
+The server's hints (diagnostics.py) use `duplicates_of` on one file's chunks; `nearcode
+duplicates` uses `find_duplicates` on the whole workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import logging
+import re
+import sys
+import textwrap
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from .lexical import split_identifier
+from .retrieval import Source
+from .store import Filter, Store, StoredChunk, StoreError
+
+log = logging.getLogger(__name__)
+
+THRESHOLD = 0.95  # cosine; the server's default is Settings.duplicate_threshold
+MIN_LINES = 5  # lines of code (non-blank, not comment-only) a chunk needs to take part
+MIN_TOKENS = 30  # ... and code tokens: long one-liners are not enough either
+LEXICAL_MIN = 0.6  # mean of the word and shape sequence similarities
+NEIGHBOURS = 10  # nearest chunks asked of the vector index per chunk
+WORD_SHINGLE = 3  # tokens per shingle of the word stream
+SHAPE_SHINGLE = 4  # ... and of the shape stream (fewer distinct tokens: longer runs)
+DIFF_CONTEXT = 1  # unchanged lines shown around each changed run
+
+# Chunks that are not one definition: code between definitions, line windows of plain text.
+NOT_DEFINITIONS = frozenset({"code", "lines", "module"})
+
+# Words kept as themselves in the shape stream: control flow and declarations across languages.
+KEYWORDS = frozenset(
+    "if else elif for while do return def class function fn func let const var in not and or "
+    "try except catch finally raise throw import from with as yield await async break continue "
+    "switch case default match struct impl pub mut new delete this self super null nil none true "
+    "false lambda static public private protected void int float bool string go defer select "
+    "interface type package end begin then unless until loop where is".split()
+)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Options:
+    """What counts as a near-duplicate."""
+
+    threshold: float = THRESHOLD
+    min_lines: int = MIN_LINES
+    lexical_min: float = LEXICAL_MIN
+    neighbours: int = NEIGHBOURS
+    exclude: tuple[str, ...] = ()  # gitignore-style: files that take no part at all
+
+
+@dataclass(frozen=True)
+class Member:
+    """One copy: a chunk of a workspace folder. Lines are 1-based and inclusive."""
+
+    root: Path
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    language: str
+    text: str = field(repr=False)
+    chunk_id: int = -1
+
+    @property
+    def abspath(self) -> Path:
+        return self.root / self.path
+
+    @property
+    def key(self) -> tuple[Path, int]:
+        return (self.root, self.chunk_id)
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.start_line}-{self.end_line}"
+
+    def overlaps(self, other: Member) -> bool:
+        return (self.abspath == other.abspath and self.start_line <= other.end_line
+                and other.start_line <= self.end_line)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "abspath": str(self.abspath), "start_line": self.start_line,
+                "end_line": self.end_line, "symbol": self.symbol, "kind": self.kind,
+                "language": self.language}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two members that are near-duplicates: cosine of their embeddings and lexical score."""
+
+    a: Member
+    b: Member
+    similarity: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Group:
+    """Members connected by confirmed pairs; `closest` is the pair with the highest cosine."""
+
+    members: tuple[Member, ...]
+    pairs: tuple[Pair, ...]
+    closest: Pair
+    diff: str
+
+    @property
+    def similarity(self) -> float:
+        return self.closest.similarity
+
+    def to_json(self) -> dict[str, Any]:
+        index = {m.key: i for i, m in enumerate(self.members)}
+        return {
+            "size": len(self.members),
+            "similarity": round(self.similarity, 4),
+            "members": [m.to_json() for m in self.members],
+            "closest": {"a": index[self.closest.a.key], "b": index[self.closest.b.key],
+                        "similarity": round(self.closest.similarity, 4),
+                        "lexical": round(self.closest.lexical, 4)},
+            "diff": self.diff,
+        }
+
+
+# ----------------------------------------------------------------------------- lexical measure
+
+_TOKEN = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_]*"
+    r"|\d[\w.]*"
+    r"|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`[^`]*`"
+    r"|==|!=|<=|>=|->|=>|&&|\|\||\*\*|//|<<|>>|\+=|-=|::"
+    r"|[^\s\w]"
+)
+_COMMENT_LINE = re.compile(r"^\s*(#|//|/\*|\*|--|;)")
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A chunk's code as two streams: `words` (identifiers split into parts, literals, operators)
+    and `shape` (identifiers other than keywords as `$`, literals as their kind)."""
+
+    words: tuple[str, ...]
+    shape: tuple[str, ...]
+    lines: int  # lines of code: not blank, not comment-only
+
+    @cached_property
+    def word_shingles(self) -> Counter[tuple[str, ...]]:
+        return shingles(self.words, WORD_SHINGLE)
+
+    @cached_property
+    def shape_shingles(self) -> Counter[tuple[str, ...]]:
+        return shingles(self.shape, SHAPE_SHINGLE)
+
+
+def code_tokens(text: str) -> Tokens:
+    """The token streams of `text`; comment-only lines are left out (comments are not code)."""
+    words: list[str] = []
+    shape: list[str] = []
+    lines = 0
+    for line in text.split("\n"):
+        if not line.strip() or _COMMENT_LINE.match(line):
+            continue
+        lines += 1
+        for tok in _TOKEN.findall(line):
+            first = tok[0]
+            if first.isalpha() or first == "_":
+                low = tok.lower()
+                if low in KEYWORDS:
+                    words.append(low)
+                    shape.append(low)
+                else:
+                    words.extend(split_identifier(tok) or [low])
+                    shape.append("$")
+            elif first.isdigit():
+                words.append(tok)
+                shape.append("0")
+            elif first in "\"'`":
+                words.append(tok)
+                shape.append('"')
+            else:
+                words.append(tok)
+                shape.append(tok)
+    return Tokens(tuple(words), tuple(shape), lines)
+
+
+def shingles(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
+    """The multiset of runs of `n` consecutive tokens (the whole sequence when shorter)."""
+    if len(tokens) <= n:
+        return Counter([tuple(tokens)])
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+
+
+def dice(a: Counter[tuple[str, ...]], b: Counter[tuple[str, ...]]) -> float:
+    """2·|a ∩ b| / (|a| + |b|) of two multisets: 1 for the same, 0 for nothing shared."""
+    total = a.total() + b.total()
+    if total == 0:
+        return 1.0
+    if len(a) > len(b):
+        a, b = b, a
+    common = sum(min(count, b[key]) for key, count in a.items() if key in b)
+    return 2 * common / total
+
+
+def lexical_similarity(a: Tokens, b: Tokens) -> float:
+    """How alike two chunks read, 0..1: the mean of the Dice overlap of their word shingles
+    (an edited copy keeps most of them) and of their shape shingles (a copy with renamed
+    identifiers keeps those). Shingles, not an alignment: linear time, and an edit costs only
+    the few shingles around it."""
+    return (dice(a.word_shingles, b.word_shingles) + dice(a.shape_shingles, b.shape_shingles)) / 2
+
+
+def eligible(chunk: StoredChunk, tokens: Tokens, min_lines: int) -> bool:
+    """A named definition with enough code to be worth calling a copy."""
+    return (chunk.symbol is not None and chunk.kind not in NOT_DEFINITIONS
+            and tokens.lines >= min_lines and len(tokens.shape) >= MIN_TOKENS)
+
+
+# ----------------------------------------------------------------------------- diff
+
+
+def unified_diff(a: Member, b: Member, context: int = DIFF_CONTEXT) -> str:
+    """The lines that differ between two members, as a unified diff with file line numbers.
+
+    Both are dedented first, so a method and a function copy differ only where the code does.
+    Empty when the two read the same."""
+    a_lines = textwrap.dedent(a.text).split("\n")
+    b_lines = textwrap.dedent(b.text).split("\n")
+    matcher = difflib.SequenceMatcher(None, a_lines, b_lines, autojunk=False)
+    out: list[str] = []
+    for ops in matcher.get_grouped_opcodes(context):
+        a0, a1, b0, b1 = ops[0][1], ops[-1][2], ops[0][3], ops[-1][4]
+        out.append(f"@@ -{_span(a.start_line + a0, a1 - a0)} "
+                   f"+{_span(b.start_line + b0, b1 - b0)} @@")
+        for tag, i1, i2, j1, j2 in ops:
+            if tag == "equal":
+                out += [" " + line for line in a_lines[i1:i2]]
+                continue
+            out += ["-" + line for line in a_lines[i1:i2]]
+            out += ["+" + line for line in b_lines[j1:j2]]
+    if not out:
+        return ""
+    return "\n".join([f"--- {a.location}", f"+++ {b.location}", *out])
+
+
+def _span(start: int, length: int) -> str:
+    # unified diff convention: an empty range names the line before it
+    return f"{start - 1 if length == 0 else start},{length}"
+
+
+# ----------------------------------------------------------------------------- grouping
+
+
+def group_pairs(pairs: Iterable[Pair]) -> list[Group]:
+    """Connected groups of the pairs (union-find), largest first, then most similar first."""
+    parent: dict[tuple[Path, int], tuple[Path, int]] = {}
+
+    def find(x: tuple[Path, int]) -> tuple[Path, int]:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    members: dict[tuple[Path, int], Member] = {}
+    pair_list = list(pairs)
+    for p in pair_list:
+        members[p.a.key], members[p.b.key] = p.a, p.b
+        ra, rb = find(p.a.key), find(p.b.key)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    by_root: dict[tuple[Path, int], list[Pair]] = {}
+    for p in pair_list:
+        by_root.setdefault(find(p.a.key), []).append(p)
+    groups = []
+    for group_pairs_ in by_root.values():
+        keys = {m.key for p in group_pairs_ for m in (p.a, p.b)}
+        ms = tuple(sorted((members[k] for k in keys), key=_order))
+        closest = max(group_pairs_, key=lambda p: (p.similarity, p.lexical))
+        a, b = sorted((closest.a, closest.b), key=_order)
+        closest = Pair(a, b, closest.similarity, closest.lexical)
+        ordered = tuple(sorted(group_pairs_, key=lambda p: (-p.similarity, _order(p.a))))
+        groups.append(Group(ms, ordered, closest, unified_diff(a, b)))
+    groups.sort(key=lambda g: (-len(g.members), -g.similarity, _order(g.members[0])))
+    return groups
+
+
+def _order(m: Member) -> tuple[str, str, int]:
+    return (str(m.root), m.path, m.start_line)
+
+
+# ----------------------------------------------------------------------------- candidates
+
+
+class _Catalog:
+    """Chunks met during one run, as members with their tokens (None: not eligible), loaded
+    from the stores on first sight."""
+
+    def __init__(self, sources: Sequence[Source], options: Options) -> None:
+        self.sources = list(sources)
+        self.options = options
+        self.spec = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
+        self.entries: dict[tuple[int, int], tuple[Member, Tokens] | None] = {}
+
+    def add(self, src: int, chunk: StoredChunk) -> tuple[Member, Tokens] | None:
+        key = (src, chunk.id)
+        if key not in self.entries:
+            self.entries[key] = self._entry(src, chunk)
+        return self.entries[key]
+
+    def _entry(self, src: int, chunk: StoredChunk) -> tuple[Member, Tokens] | None:
+        if chunk.symbol is None or chunk.kind in NOT_DEFINITIONS or self.excluded(chunk.path):
+            return None
+        tokens = code_tokens(chunk.text)
+        if not eligible(chunk, tokens, self.options.min_lines):
+            return None
+        member = Member(self.sources[src].root, chunk.path, chunk.start_line, chunk.end_line,
+                        chunk.symbol, chunk.kind, chunk.language, chunk.text, chunk.id)
+        return member, tokens
+
+    def excluded(self, path: str) -> bool:
+        return self.spec is not None and self.spec.match_file(path)
+
+    def get(self, src: int, ids: Iterable[int]) -> dict[int, tuple[Member, Tokens] | None]:
+        ids = list(dict.fromkeys(ids))
+        missing = [i for i in ids if (src, i) not in self.entries]
+        if missing:
+            found = self.sources[src].store.chunks_by_id(missing)
+            for i in missing:
+                chunk = found.get(i)
+                if chunk is None:
+                    self.entries[(src, i)] = None  # deleted since the KNN answered
+                else:
+                    self.add(src, chunk)
+        return {i: self.entries[(src, i)] for i in ids}
+
+
+def _neighbour_pairs(
+    catalog: _Catalog, queries: Sequence[tuple[int, Member, Tokens]],
+    seen: set[frozenset[tuple[int, int]]] | None = None,
+) -> list[Pair]:
+    """Confirmed pairs of each query chunk with its nearest neighbours in every source.
+
+    `seen` (pairs already judged) makes a whole-workspace run judge each pair once; without
+    it every query gets all of its own pairs."""
+    opts = catalog.options
+    ids_by_src: dict[int, list[int]] = {}
+    for src, member, _ in queries:
+        ids_by_src.setdefault(src, []).append(member.chunk_id)
+    vectors = {(src, cid): v for src, ids in ids_by_src.items()
+               for cid, v in catalog.sources[src].store.vectors_of(ids).items()}
+    pairs: list[Pair] = []
+    for src, member, tokens in queries:
+        vector = vectors.get((src, member.chunk_id))
+        if vector is None:
+            continue
+        for other_src, source in enumerate(catalog.sources):
+            own = frozenset({member.chunk_id}) if other_src == src else frozenset()
+            hits = source.store.vector_candidates(vector, opts.neighbours, Filter(exclude_ids=own),
+                                                  pool=4 * opts.neighbours)
+            close = [(cid, s) for cid, s in hits if s >= opts.threshold]
+            if not close:
+                continue
+            entries = catalog.get(other_src, [cid for cid, _ in close])
+            for cid, score in close:
+                entry = entries.get(cid)
+                if entry is None:
+                    continue
+                if seen is not None:
+                    key = frozenset({(src, member.chunk_id), (other_src, cid)})
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                other, other_tokens = entry
+                if member.overlaps(other):  # one file indexed by two nested folders, windows
+                    continue
+                lexical = lexical_similarity(tokens, other_tokens)
+                if lexical >= opts.lexical_min:
+                    pairs.append(Pair(member, other, min(score, 1.0), lexical))
+    return pairs
+
+
+def duplicates_of(
+    sources: Sequence[Source], src: int, chunks: Sequence[StoredChunk], options: Options,
+) -> dict[int, list[Pair]]:
+    """Near-duplicates of some chunks of source `src` (e.g. one file's), anywhere.
+
+    Returns: chunk id → its pairs, most similar first; in each pair `a` is the chunk itself.
+    Chunks that are not eligible (too short, not a definition, excluded) have none."""
+    catalog = _Catalog(sources, options)
+    queries = []
+    for chunk in chunks:
+        entry = catalog.add(src, chunk)
+        if entry is not None:
+            queries.append((src, *entry))
+    out: dict[int, list[Pair]] = {}
+    for pair in _neighbour_pairs(catalog, queries, seen=None):
+        out.setdefault(pair.a.chunk_id, []).append(pair)
+    for found in out.values():
+        found.sort(key=lambda p: (-p.similarity, -p.lexical, _order(p.b)))
+    return out
+
+
+@dataclass
+class Report:
+    """A whole-workspace run: its groups and what it took."""
+
+    groups: list[Group]
+    chunks: int  # chunks in the index
+    compared: int  # eligible chunks, each asked for its neighbours
+    pairs: int  # confirmed pairs
+    seconds: float
+    options: Options
+
+
+def find_duplicates(sources: Sequence[Source], options: Options = Options()) -> Report:
+    """Every group of near-duplicates over all sources (one KNN query per eligible chunk)."""
+    started = time.monotonic()
+    catalog = _Catalog(sources, options)
+    queries = []
+    total = 0
+    for src, source in enumerate(sources):
+        total += source.store.counts()[1]
+        for chunk in _definitions(source.store, options.min_lines):
+            entry = catalog.add(src, chunk)
+            if entry is not None:
+                queries.append((src, *entry))
+    pairs = _neighbour_pairs(catalog, queries, seen=set())
+    groups = group_pairs(pairs)
+    return Report(groups, total, len(queries), len(pairs), time.monotonic() - started, options)
+
+
+def _definitions(store: Store, min_lines: int) -> list[StoredChunk]:
+    """Chunks that may be eligible, read in one query (the line count is only an upper bound
+    of the lines of code, so the exact test comes later)."""
+    kinds = sorted(NOT_DEFINITIONS)
+    sql = (
+        "SELECT c.id, f.path, c.language, c.start_line, c.end_line, c.symbol, c.kind, c.hash,"
+        " c.text FROM chunks c JOIN files f ON f.id = c.file_id"
+        f" WHERE c.symbol IS NOT NULL AND c.kind NOT IN ({','.join('?' * len(kinds))})"
+        " AND c.end_line - c.start_line + 1 >= ? ORDER BY f.path, c.start_line"
+    )
+    try:
+        rows = store.db.execute(sql, [*kinds, min_lines]).fetchall()
+    except Exception as exc:  # sqlite errors of either driver
+        raise StoreError(f"reading {store.path} failed: {exc}") from exc
+    return [StoredChunk(*r) for r in rows]
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def register(sub: Any) -> None:
+    """Add `nearcode duplicates` to the CLI's subcommands."""
+    p = sub.add_parser("duplicates", help="groups of near-duplicate functions, with diffs")
+    p.add_argument("path", nargs="?", help="workspace folder (default: the current "
+                   "repository or folder)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="cosine similarity from which two functions are near-duplicates "
+                   "(default: the duplicate_threshold setting, 0.95)")
+    p.add_argument("--min-lines", type=int, default=MIN_LINES,
+                   help=f"lines of code a function needs to count (default {MIN_LINES})")
+    p.add_argument("--model", help="model: a trained model's name, a folder, or 'default'")
+    p.add_argument("--backend", choices=["auto", "onnx", "onnx-fp32", "torch"],
+                   help="how to run the model (default: auto)")
+    p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_duplicates)
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from .cli import CliError, _open, _sync
+
+    if args.threshold is not None and not 0.0 < args.threshold <= 1.0:
+        raise CliError(f"--threshold must be in (0, 1], got {args.threshold}")
+    if args.min_lines < 1:
+        raise CliError(f"--min-lines must be at least 1, got {args.min_lines}")
+    ws = _open(args)
+    try:
+        _sync(ws, args.json)
+        settings = ws.settings
+        options = Options(
+            threshold=args.threshold if args.threshold is not None
+            else settings.duplicate_threshold,
+            min_lines=args.min_lines, exclude=tuple(settings.duplicate_exclude))
+        report = find_duplicates(ws.retriever.sources, options)
+    finally:
+        ws.close()
+    if args.json:
+        print(json.dumps(report_json(report), indent=2))
+    else:
+        print_report(report)
+    return 0
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "threshold": report.options.threshold, "min_lines": report.options.min_lines,
+        "chunks": report.chunks, "compared": report.compared, "pairs": report.pairs,
+        "seconds": round(report.seconds, 3),
+        "groups": [g.to_json() for g in report.groups],
+    }
+
+
+def print_report(report: Report, out: Any = None) -> None:
+    out = out or sys.stdout
+    opts = report.options
+    head = (f"{len(report.groups)} group{'s' if len(report.groups) != 1 else ''} of "
+            f"near-duplicates among {report.compared} functions (threshold {opts.threshold:g},"
+            f" at least {opts.min_lines} lines; {report.seconds:.1f}s)")
+    print(head, file=out)
+    for n, g in enumerate(report.groups, 1):
+        print(f"\n#{n}  {len(g.members)} copies, similarity {g.similarity:.3f}", file=out)
+        width = max(len(m.location) for m in g.members)
+        for m in g.members:
+            mark = "*" if m.key in (g.closest.a.key, g.closest.b.key) else " "
+            print(f"  {mark} {m.location:<{width}}  {m.symbol or ''}", file=out)
+        c = g.closest
+        print(f"  closest (*): similarity {c.similarity:.3f}, lexical {c.lexical:.3f}", file=out)
+        if g.diff:
+            for line in g.diff.split("\n"):
+                print(f"    {line}", file=out)
+        else:
+            print("    (the same code)", file=out)
