@@ -182,16 +182,13 @@ def _start_ref(spec: str) -> models.ModelRef:
     return models.resolve(spec)
 
 
-def _load(folder: Path, max_seq_length: int | None) -> Any:
+def _load(folder: Path) -> Any:
     from sentence_transformers import SentenceTransformer
 
     from .embedding import _quiet_transformers
 
     _quiet_transformers()
-    model = SentenceTransformer(str(folder), device="cpu")
-    if max_seq_length:
-        model.max_seq_length = max_seq_length
-    return model
+    return SentenceTransformer(str(folder), device="cpu")
 
 
 def default_name(roots: Sequence[Path]) -> str:
@@ -213,18 +210,40 @@ def check_name(name: str) -> str:
 
 
 def estimate_step_seconds(model: Any, loss: Any, texts: Sequence[str], codes: Sequence[str],
-                          batch_size: int) -> float:
-    """Seconds one optimizer step of `batch_size` pairs takes, from one timed mini-batch step
-    (the cost of a step grows linearly with the pairs in it). Leaves no gradients behind."""
+                          batch_size: int, seed: int = 0, samples: int = 8) -> float:
+    """Seconds one optimizer step of `batch_size` pairs takes.
+
+    One mini-batch step is timed; a step costs about that per token, and its tokens are those
+    of its mini-batches, each padded to its longest text once a batch is sorted by code length
+    (as `_ByCodeLength` does). Averaged over a few seeded batches. Leaves no gradients behind.
+    """
     m = min(len(texts), loss.mini_batch_size)
     features = [model.preprocess(list(texts[:m])), model.preprocess(list(codes[:m]))]
+    probe_tokens = sum(f["input_ids"].numel() for f in features)
     model.train()
     start = time.monotonic()
     value = loss(features, None)
     value.backward()
     seconds = time.monotonic() - start
     model.zero_grad(set_to_none=True)
-    return seconds * batch_size / m
+
+    def tokens(items: Sequence[str]) -> list[int]:
+        ids = model.tokenizer(list(items), truncation=True, max_length=model.max_seq_length)
+        return [len(x) for x in ids["input_ids"]]
+
+    rng = np.random.default_rng(seed)
+    n = min(batch_size, len(texts))
+    per_step = []
+    for _ in range(samples):
+        pick = rng.choice(len(texts), size=n, replace=False)
+        order = sorted(pick, key=lambda i: len(codes[i]))
+        t_len, c_len = tokens([texts[i] for i in order]), tokens([codes[i] for i in order])
+        step = 0
+        for lo in range(0, n, m):
+            for lens in (t_len[lo : lo + m], c_len[lo : lo + m]):
+                step += max(lens) * len(lens)
+        per_step.append(step)
+    return seconds * float(np.mean(per_step)) / probe_tokens * batch_size / n
 
 
 def _budget_callback(deadline: float, progress: ProgressFn | None, losses: list[float]) -> Any:
@@ -282,14 +301,14 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     base_ref = models.base_model()
     start_ref = _start_ref(opts.start)
     say(Progress("evaluate"))
-    model = _load(start_ref.folder, opts.max_seq_length)
+    model = _load(start_ref.folder)
     start_embedder = ModelEmbedder(model, f"{start_ref.name}@start")
     metrics: dict[str, Metrics] = {"bm25": evaluate(split.heldout, None)}
     metrics["start"] = evaluate(split.heldout, start_embedder)
     if start_ref.folder.resolve() == base_ref.folder.resolve():
         metrics["base"] = metrics["start"]
     else:
-        base_model = _load(base_ref.folder, opts.max_seq_length)
+        base_model = _load(base_ref.folder)
         metrics["base"] = evaluate(split.heldout, ModelEmbedder(base_model, base_ref.name))
         del base_model
     texts = anchors(train_pairs, opts.query, opts.seed)
@@ -305,11 +324,16 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     from transformers import set_seed
 
     set_seed(opts.seed)
+    # Training may read fewer tokens than search does (it is faster); the saved model keeps
+    # the length it is used with.
+    seq_length = model.max_seq_length
+    model.max_seq_length = min(seq_length, opts.max_seq_length or seq_length)
     loss = CachedMultipleNegativesRankingLoss(
         model, scale=SCALE, mini_batch_size=min(opts.mini_batch_size, opts.batch_size),
         directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")
     budget = opts.minutes * 60
-    step_s = estimate_step_seconds(model, loss, texts, codes, opts.batch_size) * SAFETY
+    step_s = estimate_step_seconds(model, loss, texts, codes, opts.batch_size,
+                                    opts.seed) * SAFETY
     steps_per_epoch = max(1, len(train_pairs) // opts.batch_size)
     planned = opts.max_steps or max(1, math.ceil(opts.epochs * steps_per_epoch))
     fit = int(budget // step_s)
@@ -327,9 +351,12 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     say(Progress("train", 0, steps))
 
     losses: list[float] = []
+    cpu0 = _cpu_seconds()
     trained_s = _fit(model, loss, texts[:used], codes[:used], opts, steps,
                      time.monotonic() + budget, progress, losses)
     t_trained = time.monotonic()
+    trained_cpu = _cpu_seconds() - cpu0
+    model.max_seq_length = seq_length
 
     say(Progress("evaluate"))
     trained = ModelEmbedder(model, f"{name}@trained")
@@ -339,7 +366,7 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     seconds = {
         "mining": round(t_mined - t0, 1), "evaluation": round(t_evaluated - t_mined
                                                              + time.monotonic() - t_trained, 1),
-        "training": round(trained_s, 1),
+        "training": round(trained_s, 1), "training_cpu": round(trained_cpu, 1),
     }
     manifest: dict[str, Any] = {
         "name": name,
@@ -395,9 +422,22 @@ def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainO
         SentenceTransformerTrainingArguments,
     )
     from sentence_transformers.base.sampler import BatchSamplers
+    from sentence_transformers.sentence_transformer.data_collator import (
+        SentenceTransformerDataCollator,
+    )
     from transformers import PrinterCallback, set_seed
 
+    @dataclass
+    class ByCodeLength(SentenceTransformerDataCollator):  # type: ignore[misc]
+        """Sorts a batch by code length before it is cut into GradCache mini-batches, so each
+        mini-batch pads to similar lengths (the in-batch loss does not depend on the order)."""
+
+        def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+            return super().__call__(sorted(features, key=lambda f: len(f["positive"])))
+
     class Trainer(SentenceTransformerTrainer):  # type: ignore[misc]
+        data_collator_class = ByCodeLength
+
         def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
             pass  # no model card: it samples the data (a tqdm bar) and draws from `random`
 
@@ -441,6 +481,14 @@ def _save(model: Any, name: str, manifest: dict[str, Any], split: pairs.Split) -
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (user + system): steadier than wall time on a shared machine."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _kinds(items: Sequence[pairs.Pair]) -> dict[str, int]:

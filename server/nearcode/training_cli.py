@@ -42,6 +42,7 @@ def register(sub: Any) -> None:
                    help="also train on (function name in words, code) pairs")
     p.add_argument("--learning-rate", type=float, default=1e-4, help=argparse.SUPPRESS)
     p.add_argument("--max-train-pairs", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--train-seq-length", type=int, help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_train)
 
@@ -138,7 +139,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         minutes=args.minutes, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
         name=args.name, start=args.start, max_steps=args.max_steps, query=args.query,
         names=args.name_pairs, learning_rate=args.learning_rate,
-        max_train_pairs=args.max_train_pairs)
+        max_train_pairs=args.max_train_pairs, max_seq_length=args.train_seq_length)
     update, close = _reporter(False)
     try:
         result = training.train(roots, settings, opts, update)
