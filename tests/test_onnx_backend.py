@@ -175,6 +175,7 @@ def test_a_failed_quantisation_leaves_no_file(exported: Exported, tmp_path: Path
     embedder = OnnxEmbedder.for_model(models.base_model(), quantized=True)
     embedder.cache.mkdir(parents=True)
     os.link(exported.fp32.model_path, embedder.fp32_path)  # skip the slow export
+    (embedder.cache / ".model-int8-v1.onnx.999.1.tmp").write_bytes(b"left by a killed run")
 
     def crash(src: Path, dest: Path, reduce_range: bool) -> None:
         dest.write_bytes(b"half a model")

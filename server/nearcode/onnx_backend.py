@@ -151,6 +151,8 @@ class OnnxEmbedder:
         with _file_lock(self.cache / ".lock"):
             if self.model_path.is_file():  # another process finished while we waited
                 return
+            for stale in self.cache.glob(".*.tmp*"):  # left by a killed export; we hold the lock
+                stale.unlink(missing_ok=True)
             if not self.fp32_path.is_file():
                 log.info("exporting %s to ONNX (once)", self.transformer_folder)
                 with _atomic(self.fp32_path) as tmp:
