@@ -42,10 +42,10 @@ from .store import Filter, Store, StoredChunk, StoreError
 
 log = logging.getLogger(__name__)
 
-THRESHOLD = 0.95  # cosine; the server's default is Settings.duplicate_threshold
+THRESHOLD = 0.75  # cosine; as Settings.duplicate_threshold (docs/duplicates.md says why)
 MIN_LINES = 5  # lines of code (non-blank, not comment-only) a chunk needs to take part
 MIN_TOKENS = 30  # ... and code tokens: long one-liners are not enough either
-LEXICAL_MIN = 0.6  # mean of the word and shape sequence similarities
+LEXICAL_MIN = 0.65  # mean of the word and shape shingle overlaps
 NEIGHBOURS = 10  # nearest chunks asked of the vector index per chunk
 WORD_SHINGLE = 3  # tokens per shingle of the word stream
 SHAPE_SHINGLE = 4  # ... and of the shape stream (fewer distinct tokens: longer runs)
@@ -484,7 +484,7 @@ def register(sub: Any) -> None:
                    "repository or folder)")
     p.add_argument("--threshold", type=float, default=None,
                    help="cosine similarity from which two functions are near-duplicates "
-                   "(default: the duplicate_threshold setting, 0.95)")
+                   "(default: the duplicate_threshold setting, 0.75)")
     p.add_argument("--min-lines", type=int, default=MIN_LINES,
                    help=f"lines of code a function needs to count (default {MIN_LINES})")
     p.add_argument("--model", help="model: a trained model's name, a folder, or 'default'")
@@ -499,7 +499,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     from .cli import CliError, _open, _sync
 
     if args.threshold is not None and not 0.0 < args.threshold <= 1.0:
-        raise CliError(f"--threshold must be in (0, 1], got {args.threshold}")
+        raise CliError(f"--threshold must be in (0, 1], got {args.threshold:g}")
     if args.min_lines < 1:
         raise CliError(f"--min-lines must be at least 1, got {args.min_lines}")
     ws = _open(args)
