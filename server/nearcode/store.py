@@ -11,6 +11,10 @@ Tables (numbered migrations in `_MIGRATIONS`):
   vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id): a fast coarse search whose
               candidates are re-scored exactly with the float vectors
 
+The sign bits are also held in memory (48 bytes a chunk at 384 dims: ~5 MB for 100k chunks),
+where numpy counts bits faster than a vec0 KNN query with a large k. A `generation` counter in
+`meta`, bumped by every write that changes chunks (from any process), tells when to reload them.
+
 Writes come from one thread at a time and are transactional per file, so a crash leaves every
 file either as it was or fully replaced. Readers on other threads get their own connections
 (WAL mode). Vectors of two models are never mixed: `ensure_model` empties the index when the
@@ -39,6 +43,9 @@ log = logging.getLogger(__name__)
 
 VECTOR_DTYPE = np.dtype("<f4")
 VEC_KNN_MAX = 4096  # sqlite-vec refuses a KNN query with a larger k
+# While the index keeps changing (indexing), the in-memory sign bits are reloaded at most this
+# often; in between, queries go to vec0 (also exact about what is committed, only slower).
+BITS_RELOAD_S = 2.0
 # Unused vectors kept at least (~30 MB at 384 dims), so that a switch to a small branch and
 # back does not embed the whole workspace again.
 MIN_ORPHANS = 20_000
@@ -84,6 +91,16 @@ class Filter:
 
     def __bool__(self) -> bool:
         return bool(self.languages or self.paths)
+
+
+@dataclass(frozen=True)
+class _Bits:
+    """Every chunk's sign bits, in memory, as of one `generation` of the index."""
+
+    generation: str | None
+    ids: np.ndarray  # (n,) int64 chunk ids
+    words: np.ndarray  # (dim / 64, n) uint64, or (dim / 8, n) uint8: one row per word position
+    loaded_at: float
 
 
 # ----------------------------------------------------------------------------- migrations
@@ -143,6 +160,9 @@ class Store:
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
+        self.memory_bits = True  # False: coarse search in vec0 only (benchmarks compare both)
+        self._bits: _Bits | None = None
+        self._bits_lock = threading.Lock()
         db = self.db
         try:
             _MIGRATIONS.apply(db)
@@ -186,6 +206,7 @@ class Store:
                     pass
             self._conns.clear()
         self._local = threading.local()
+        self._bits = None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
@@ -232,6 +253,7 @@ class Store:
             db.execute(f"CREATE VIRTUAL TABLE vec_bits USING vec0(embedding bit[{int(dim)}])")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('model_id', ?), ('dim', ?)",
                        (model_id, str(dim)))
+            _bump_generation(db)
         if had:
             log.info("model changed from %s to %s: the index will be rebuilt", had, model_id)
         return True
@@ -265,6 +287,7 @@ class Store:
         `vectors` must hold a vector for every chunk hash (see `put_vectors`)."""
         now = time.time()
         with self._write() as db:
+            _bump_generation(db)
             file_id = self._delete_file(db, state.path)
             cur = db.execute(
                 "INSERT INTO files (id, path, language, size, mtime_ns, sha256, source, indexed_at)"
@@ -295,6 +318,7 @@ class Store:
 
     def delete_file(self, path: str) -> None:
         with self._write() as db:
+            _bump_generation(db)
             self._delete_file(db, path)
 
     @staticmethod
@@ -419,15 +443,52 @@ class Store:
         if not self._has_vec_table():
             return []
         want = min(max(pool, k * 4) * (8 if flt else 1), VEC_KNN_MAX)
-        rows = self._rows(
-            "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?) AND k = ?",
-            (_blob(query), want),
-        )
-        ids = [r[0] for r in rows if r[0] not in flt.exclude_ids]
+        coarse = self._coarse(query, want)
+        ids = [cid for cid in coarse if cid not in flt.exclude_ids]
         ids = self._filter_ids(ids, flt)
-        if flt and len(ids) < k and len(rows) >= want:
+        if flt and len(ids) < k and len(coarse) >= want:
             ids = self._filter_ids(self._all_ids(flt), flt)
         return _rescore(self.vectors_of(ids), query, k)
+
+    def _coarse(self, query: np.ndarray, want: int) -> list[int]:
+        """Ids of the `want` chunks whose sign bits are nearest to `query`'s (hamming)."""
+        bits = self._memory_bits() if self.memory_bits else None
+        if bits is None:
+            rows = self._rows(
+                "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?)"
+                " AND k = ?", (_blob(query), want))
+            return [r[0] for r in rows]
+        if len(bits.ids) <= want:
+            return bits.ids.tolist()
+        q = np.packbits(np.asarray(query) > 0, bitorder="little").view(bits.words.dtype)
+        distance = _hamming(bits.words, q)
+        return bits.ids[np.argpartition(distance, want - 1)[:want]].tolist()  # order: re-scored
+
+    def _memory_bits(self) -> _Bits | None:
+        """The sign bits in memory, reloaded if the index changed since; None when it changed
+        but the last reload is too recent (vec0 answers instead)."""
+        generation = self.meta("generation")
+        bits = self._bits
+        if bits is not None and bits.generation == generation:
+            return bits
+        if bits is not None and time.monotonic() - bits.loaded_at < BITS_RELOAD_S:
+            return None
+        with self._bits_lock:
+            current = self._bits
+            if current is not bits:  # another thread reloaded meanwhile
+                return current if current is not None and current.generation == generation \
+                    else None
+            # vec0 bit vectors are packed like numpy's little-endian packbits of (v > 0)
+            rows = self._rows("SELECT rowid, embedding FROM vec_bits")
+            width = len(rows[0][1]) if rows else 0
+            words = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8)
+            words = words.reshape(len(rows), width)
+            if width % 8 == 0:
+                words = words.view(np.uint64)
+            words = np.ascontiguousarray(words.T)  # a row per word: ~15x faster to count
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            self._bits = _Bits(generation, ids, words, time.monotonic())
+            return self._bits
 
     def _all_ids(self, flt: Filter) -> list[int]:
         sql, params = "SELECT id FROM chunks", []
@@ -507,6 +568,30 @@ class Store:
 
 def _blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=VECTOR_DTYPE).tobytes()
+
+
+def _bump_generation(db: sqlite_utils.Database) -> None:
+    """Mark a change of chunks (inside the writing transaction), for the in-memory bits."""
+    db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key)"
+               " DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+
+
+def _hamming(words: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Hamming distances of the columns of `words` ((w, n) words of sign bits) to `query` (w)."""
+    n = words.shape[1]
+    distance = np.zeros(n, dtype=np.uint16)
+    diff = np.empty(n, dtype=words.dtype)
+    for row, q in zip(words, query, strict=True):
+        np.bitwise_xor(row, q, out=diff)
+        if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+            distance += np.bitwise_count(diff)
+        else:
+            distance += _POPCOUNT8[diff.view(np.uint8)].reshape(n, -1).sum(axis=1,
+                                                                          dtype=np.uint16)
+    return distance
 
 
 def _rescore(vectors: dict[int, np.ndarray], query: np.ndarray, k: int) -> list[tuple[int, float]]:
