@@ -262,8 +262,12 @@ def test_real_model_finds_every_planted_clone_at_the_defaults(
 
 def test_hint_on_the_definition_line_with_the_copies_as_related() -> None:
     text = '@cached\n# the total\ndef total(items):\n    return sum(items)'
-    assert diagnostics.header_line(text, "Cart.total") == 2
-    assert diagnostics.header_line("x = 1\ny = 2", None) == 0
+    assert d.header_line(text, "Cart.total") == 2
+    assert d.definition_start(text, "Cart.total") == 0  # decorator and comment belong to it
+    assert d.header_line("x = 1\ny = 2", None) == 0
+    merged = '"""Totals."""\n\nimport math\n__all__ = ["total"]\n\n\n' + text
+    assert d.header_line(merged, "total") == 8  # not the __all__ line
+    assert d.definition_start(merged, "total") == 6
     a = make_member("a.py", 5, text, 1, "total")
     b = make_member("pkg/b.py", 20, text, 2, "total")
     c = make_member("c.py", 1, text, 3, "sum_all")

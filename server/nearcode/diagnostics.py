@@ -23,7 +23,7 @@ from lsprotocol import types as t
 from pygls.uris import to_fs_path
 
 from . import protocol
-from .duplicates import Member, Options, Pair, duplicates_of
+from .duplicates import Member, Options, Pair, duplicates_of, header_line
 from .params import ParamsError
 from .workspace import Folder
 
@@ -62,23 +62,6 @@ class FileHints:
 def options_for(settings: Any) -> Options:
     return Options(threshold=settings.duplicate_threshold,
                    exclude=tuple(settings.duplicate_exclude))
-
-
-def header_line(text: str, symbol: str | None) -> int:
-    """0-based line of `text` (a chunk) that names its definition: the first line with the
-    symbol's last part that is not a comment or decorator, else the first line of code."""
-    lines = text.split("\n")
-    name = (symbol or "").rsplit(".", 1)[-1]
-
-    def code(line: str) -> bool:
-        s = line.strip()
-        return bool(s) and not s.startswith(("#", "//", "/*", "*", "@", "--", '"""', "'''"))
-
-    if name:
-        for i, line in enumerate(lines):
-            if name in line and code(line):
-                return i
-    return next((i for i, line in enumerate(lines) if code(line)), 0)
 
 
 def chunk_range(member: Member) -> t.Range:

@@ -80,7 +80,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Member:
-    """One copy: a chunk of a workspace folder. Lines are 1-based and inclusive."""
+    """One copy: a definition of a workspace folder (its chunk without the code between
+    definitions merged in before it). Lines are 1-based and inclusive."""
 
     root: Path
     path: str
@@ -237,6 +238,43 @@ def lexical_similarity(a: Tokens, b: Tokens) -> float:
     return (dice(a.word_shingles, b.word_shingles) + dice(a.shape_shingles, b.shape_shingles)) / 2
 
 
+_DEFINES = r"\b(def|class|function|func|fn|fun|sub|struct|interface|impl|trait|enum|type)\s+"
+_LEADING = re.compile(r"^\s*(@|#|//|/\*|\*|--|\[|\#\[)")
+
+
+def _is_code(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and not _COMMENT_LINE.match(line) and not s.startswith(("@", '"""', "'''"))
+
+
+def header_line(text: str, symbol: str | None) -> int:
+    """0-based line of `text` (a chunk) that names its definition: a line that defines the
+    symbol's last part (`def name`, `function name`...), else the first code line holding the
+    name, else the first line of code."""
+    lines = text.split("\n")
+    name = (symbol or "").rsplit(".", 1)[-1]
+    if name:
+        defines = re.compile(_DEFINES + re.escape(name) + r"\b")
+        for i, line in enumerate(lines):
+            if defines.search(line) and _is_code(line):
+                return i
+        for i, line in enumerate(lines):
+            if name in line and _is_code(line):
+                return i
+    return next((i for i, line in enumerate(lines) if _is_code(line)), 0)
+
+
+def definition_start(text: str, symbol: str | None) -> int:
+    """0-based line where the definition begins: its header line, moved up over the decorators
+    and comments directly above it. Lines before it are code between definitions that the
+    chunker merged in (imports, a module docstring): no part of the copy."""
+    lines = text.split("\n")
+    row = header_line(text, symbol)
+    while row > 0 and _LEADING.match(lines[row - 1]):
+        row -= 1
+    return row
+
+
 def eligible(chunk: StoredChunk, tokens: Tokens, min_lines: int) -> bool:
     """A named definition with enough code to be worth calling a copy."""
     return (chunk.symbol is not None and chunk.kind not in NOT_DEFINITIONS
@@ -338,11 +376,13 @@ class _Catalog:
     def _entry(self, src: int, chunk: StoredChunk) -> tuple[Member, Tokens] | None:
         if chunk.symbol is None or chunk.kind in NOT_DEFINITIONS or self.excluded(chunk.path):
             return None
-        tokens = code_tokens(chunk.text)
+        skip = definition_start(chunk.text, chunk.symbol)
+        text = "\n".join(chunk.text.split("\n")[skip:])
+        tokens = code_tokens(text)
         if not eligible(chunk, tokens, self.options.min_lines):
             return None
-        member = Member(self.sources[src].root, chunk.path, chunk.start_line, chunk.end_line,
-                        chunk.symbol, chunk.kind, chunk.language, chunk.text, chunk.id)
+        member = Member(self.sources[src].root, chunk.path, chunk.start_line + skip,
+                        chunk.end_line, chunk.symbol, chunk.kind, chunk.language, text, chunk.id)
         return member, tokens
 
     def excluded(self, path: str) -> bool:
