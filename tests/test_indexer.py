@@ -391,3 +391,20 @@ def test_buffers_obey_ignore_rules_and_size_limit(tmp_path: Path) -> None:
     opened = indexer.set_buffer("shapes.py", (root / "shapes.py").read_text())
     assert opened.files_indexed == 0
     assert indexer.store.file_state("shapes.py").source == "disk"
+
+
+def test_new_chunker_version_rechunks_without_reembedding(tmp_path: Path, monkeypatch) -> None:
+    import nearcode.indexer as indexer_mod
+
+    root = write_tree(tmp_path / "ws", {"shapes.py": "def area(w, h):\n    return w * h\n"})
+    embedder = CountingEmbedder()
+    indexer = Indexer(root, Store(tmp_path / "index.db"), embedder, Settings())
+    indexer.sync()
+    assert indexer.store.meta("chunker") == indexer_mod.CHUNKER_VERSION
+    assert embedder.reset() > 0
+    assert indexer.sync().files_indexed == 0  # same version: nothing to do
+    monkeypatch.setattr(indexer_mod, "CHUNKER_VERSION", "next")
+    report = indexer.sync()
+    assert report.files_indexed == 1 and report.chunks_cached >= 1
+    assert embedder.reset() == 0  # same chunks: their vectors come from the cache
+    assert indexer.store.meta("chunker") == "next"

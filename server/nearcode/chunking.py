@@ -22,11 +22,16 @@ from .languages import BY_NAME, LanguageSpec
 
 log = logging.getLogger(__name__)
 
+# Bump when chunk boundaries or embedded texts change: indexes made by another version are
+# chunked again on their next sync.
+CHUNKER_VERSION = "2"
 MAX_LINES = 60  # a chunk longer than this is split on line boundaries
 MAX_CHARS = 2400  # ... and so is one with more characters than this
 MIN_CHARS = 80  # code between definitions with fewer non-blank characters joins a neighbour
 WINDOW_LINES = 40  # line windows for text without a grammar
 WINDOW_OVERLAP = 10
+NESTED_SPLIT_LINES = 30  # a function longer than this chunks its inner functions apart...
+NESTED_MIN_LINES = 4  # ... those of at least this many lines
 MAX_NESTING = 8  # how deep to look through non-definition nodes for definitions
 
 
@@ -138,18 +143,22 @@ def _tree_spans(text: str, lines: list[str], spec: LanguageSpec) -> list[_Span]:
 
 def _level(
     node: Any, lo: int, hi: int, lines: list[str], spec: LanguageSpec,
-    owner: str | None, gap_kind: str,
+    owner: str | None, gap_kind: str, inner_only: bool = False,
 ) -> list[_Span]:
-    """Spans covering rows [lo, hi] of `node`: its definitions plus the code between them."""
+    """Spans covering rows [lo, hi] of `node`: its definitions (with `inner_only`, only those
+    that `_inner_function` accepts) plus the code between them."""
     raw: list[_Span] = []
     cursor = lo
     for it in _items(node, spec, 0):
+        if inner_only and not _inner_function(it):
+            continue
         start = max(it.start, cursor)
         if start > it.end or it.end > hi:
             continue
         if start > cursor:
             raw.append(_Span(cursor, start - 1, owner, gap_kind, item=False))
-        raw.extend(_expand(it, start, lines, spec, owner, gap_kind not in ("code", "module")))
+        in_class = gap_kind not in ("code", "module", "function", "method")
+        raw.extend(_expand(it, start, lines, spec, owner, in_class))
         cursor = it.end + 1
     if cursor <= hi:
         raw.append(_Span(cursor, hi, owner, gap_kind, item=False))
@@ -170,7 +179,20 @@ def _expand(
         big = it.end - start + 1 > MAX_LINES or _chars(lines, start, it.end) > MAX_CHARS
         if len(members) >= 2 or (big and members):
             return _level(it.node, start, it.end, lines, spec, qual, it.kind)
+    elif it.end - start + 1 > NESTED_SPLIT_LINES and any(
+            _inner_function(inner) for inner in _items(it.node, spec, 0)):
+        # a long function with real functions inside (closures, decorators' wrappers): those
+        # get chunks of their own
+        return _level(it.node, start, it.end, lines, spec, qual, kind, inner_only=True)
     return [_Span(start, it.end, qual, kind)]
+
+
+def _inner_function(it: _Item) -> bool:
+    """A definition inside a function worth its own chunk: a declared function of a few lines,
+    not a lambda or callback stored in a variable (`const total = useMemo(() => ...)`)."""
+    return (it.role == "function" and it.end - it.start + 1 >= NESTED_MIN_LINES
+            and it.node.type not in ("lexical_declaration", "variable_declaration",
+                                      "expression_statement"))
 
 
 def _items(node: Any, spec: LanguageSpec, depth: int) -> list[_Item]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import scan
-from .chunking import Chunk, chunk_text
+from .chunking import CHUNKER_VERSION, Chunk, chunk_text
 from .config import Settings
 from .embedding import Embedder
 from .languages import language_for_path
@@ -93,6 +93,12 @@ class Indexer:
         known = self.store.file_states()
         buffers = self._buffer_paths()
         report = Report(files_seen=len(files))
+        # chunks made by another version of the chunker are made again (their vectors mostly
+        # come back from the cache)
+        rechunk = self.store.meta("chunker") != CHUNKER_VERSION
+        if rechunk and not known:  # a new index: everything gets this version's chunks
+            self.store.set_meta("chunker", CHUNKER_VERSION)
+            rechunk = False
         present = {f.path for f in files} | buffers
         for path in sorted(set(known) - present):
             self.store.delete_file(path)
@@ -100,11 +106,13 @@ class Indexer:
         todo = [
             f for f in files
             if f.path not in buffers
-            and (f.path not in known or known[f.path].source != "disk"
+            and (rechunk or f.path not in known or known[f.path].source != "disk"
                  or (known[f.path].size, known[f.path].mtime_ns) != (f.size, f.mtime_ns))
         ]
         report.files_unchanged = len(files) - len(todo) - len(buffers & {f.path for f in files})
-        self._index(todo, known, report, progress, cancel)
+        self._index(todo, known, report, progress, cancel, rechunk)
+        if rechunk and not (cancel and cancel.is_set()):
+            self.store.set_meta("chunker", CHUNKER_VERSION)
         if not (cancel and cancel.is_set()):
             self.store.prune_cache()
         report.seconds = time.monotonic() - started
@@ -182,14 +190,14 @@ class Indexer:
 
     def _index(
         self, todo: list[scan.FileInfo], known: dict[str, FileState], report: Report,
-        progress: ProgressFn | None, cancel: threading.Event | None,
+        progress: ProgressFn | None, cancel: threading.Event | None, rechunk: bool = False,
     ) -> None:
         batch: list[_Pending] = []
         batch_chunks = 0
         for n, info in enumerate(todo, 1):
             if cancel is not None and cancel.is_set():
                 break
-            pending = self._prepare(info, known.get(info.path), report)
+            pending = self._prepare(info, known.get(info.path), report, rechunk)
             if pending is not None:
                 batch.append(pending)
                 batch_chunks += len(pending.chunks)
@@ -201,8 +209,8 @@ class Indexer:
         if batch:
             self._write(batch, report)
 
-    def _prepare(self, info: scan.FileInfo, state: FileState | None, report: Report
-                 ) -> _Pending | None:
+    def _prepare(self, info: scan.FileInfo, state: FileState | None, report: Report,
+                 rechunk: bool = False) -> _Pending | None:
         """Read and chunk one file; None when it needs no new chunks."""
         try:
             content = scan.read(self.root / info.path)
@@ -215,7 +223,8 @@ class Indexer:
         except OSError as exc:
             report.skipped[info.path] = f"unreadable: {exc.strerror or exc}"
             return None
-        if state is not None and state.sha256 == content.sha256 and state.source == "disk":
+        if (not rechunk and state is not None and state.sha256 == content.sha256
+                and state.source == "disk"):
             self.store.touch_file(info.path, info.size, info.mtime_ns)
             report.files_unchanged += 1
             return None
