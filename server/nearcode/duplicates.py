@@ -161,6 +161,7 @@ _TOKEN = re.compile(
     r"|[^\s\w]"
 )
 _COMMENT_LINE = re.compile(r"^\s*(#|//|/\*|\*|--|;)")
+_BLOCK_STRING = re.compile(r'[rRbBuUfF]{0,2}("""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|`[^`]*`)')
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,13 @@ class Tokens:
 
 
 def code_tokens(text: str) -> Tokens:
-    """The token streams of `text`; comment-only lines are left out (comments are not code)."""
+    """The token streams of `text`. Comment-only lines are left out and a block string (a
+    docstring) is one string token on one line: two functions that share only their
+    documentation are not copies, and a docstring is not lines of code."""
     words: list[str] = []
     shape: list[str] = []
     lines = 0
-    for line in text.split("\n"):
+    for line in _BLOCK_STRING.sub('""', text).split("\n"):
         if not line.strip() or _COMMENT_LINE.match(line):
             continue
         lines += 1
