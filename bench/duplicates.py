@@ -46,7 +46,6 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-
 from nearcode import duplicates as d  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
 from nearcode.store import Store  # noqa: E402
@@ -165,7 +164,8 @@ def planted(settings: Settings) -> dict[str, Any]:
             finally:
                 ws.close()
         pairs = all_pairs(report)
-        planted_scores = {" ~ ".join(sorted(f"{p}:{s}" for p, s in k)): None for k in truth}
+        planted_scores: dict[str, dict[str, float] | None] = {
+            " ~ ".join(sorted(f"{path}:{sym}" for path, sym in k)): None for k in truth}
         for p in pairs:
             name = " ~ ".join(sorted(f"{x}:{s}" for x, s in key(p)))
             if name in planted_scores:
@@ -291,9 +291,9 @@ def mutants(base: Workspace, workdir: Path, settings: Settings, n: int,
     pairs = all_pairs(report)
     by_copy: dict[str, list[d.Pair]] = {}
     for p in pairs:
-        for a, b in ((p.a, p.b), (p.b, p.a)):
-            if a.path.startswith("zz_mutants/"):
-                by_copy.setdefault(a.path, []).append(p)
+        for m in (p.a, p.b):
+            if m.path.startswith("zz_mutants/"):
+                by_copy.setdefault(m.path, []).append(p)
 
     def found(m: dict[str, Any], t: float, lex: float) -> bool:
         for p in by_copy.get(m["copy"], []):
@@ -338,7 +338,7 @@ def scale(base: Workspace, workdir: Path, settings: Settings, sizes: list[int],
     ).fetchall())
     paths = sorted(counts)
     random.Random(seed).shuffle(paths)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for size in sizes:
         chosen, total = [], 0
         for p in paths:
@@ -386,8 +386,8 @@ def scale(base: Workspace, workdir: Path, settings: Settings, sizes: list[int],
         log(f"  scale {size}: {row}")
     exponent = None
     if len(rows) >= 2:
-        x = np.log([r["chunks"] for r in rows])
-        y = np.log([r["seconds"] for r in rows])
+        x = np.log([float(r["chunks"]) for r in rows])
+        y = np.log([float(r["seconds"]) for r in rows])
         exponent = round(float(np.polyfit(x, y, 1)[0]), 2)
     return {"sizes": rows, "growth_exponent": exponent}
 
