@@ -246,11 +246,31 @@ def estimate_step_seconds(model: Any, loss: Any, texts: Sequence[str], codes: Se
     return seconds * float(np.mean(per_step)) / probe_tokens * batch_size / n
 
 
-def _budget_callback(deadline: float, progress: ProgressFn | None, losses: list[float]) -> Any:
+@dataclass
+class _Plan:
+    """The step count the learning-rate schedule decays over. Under a time budget it shrinks
+    when steps turn out slower than estimated (a shared machine), so that the rate still
+    reaches zero on the last step that fits, instead of training stopping half-way down."""
+
+    total: int
+    warmup: int
+    adaptive: bool
+    done: int = 0
+
+    def factor(self, step: int) -> float:
+        """Linear warm-up, then linear decay to 0 at `total` (as transformers' 'linear')."""
+        if step < self.warmup:
+            return step / max(1, self.warmup)
+        return max(0.0, (self.total - step) / max(1, self.total - self.warmup))
+
+
+def _budget_callback(plan: _Plan, deadline: float, progress: ProgressFn | None,
+                     losses: list[float]) -> Any:
     from transformers import TrainerCallback
 
     class Budget(TrainerCallback):  # type: ignore[misc]
-        """Stops before a step that would end past the deadline; reports progress."""
+        """Fits the plan to the time left; stops before a step that would end past the
+        deadline; reports progress."""
 
         def __init__(self) -> None:
             self.started = time.monotonic()
@@ -259,16 +279,19 @@ def _budget_callback(deadline: float, progress: ProgressFn | None, losses: list[
             if logs and "loss" in logs:
                 losses.append(float(logs["loss"]))
                 if progress is not None:
-                    progress(Progress("train", state.global_step, state.max_steps, losses[-1]))
+                    progress(Progress("train", state.global_step, plan.total, losses[-1]))
 
         def on_step_end(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
             now = time.monotonic()
-            per_step = (now - self.started) / max(state.global_step, 1)
-            log.info("step %d/%d: %.1fs per step so far", state.global_step, state.max_steps,
-                     per_step)
-            if state.global_step < state.max_steps and now + per_step > deadline:
-                log.warning("time budget reached after %d of %d steps", state.global_step,
-                            state.max_steps)
+            done = plan.done = state.global_step
+            per_step = (now - self.started) / max(done, 1)
+            if plan.adaptive:
+                fits = done + int((deadline - now) // per_step)
+                plan.total = max(done, min(plan.total, fits))
+            log.info("step %d/%d: %.1fs per step so far", done, plan.total, per_step)
+            if done >= plan.total or now + per_step > deadline:
+                if done < state.max_steps:
+                    log.info("time budget: stopping after %d steps", done)
                 control.should_training_stop = True
             return control
 
@@ -352,7 +375,9 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
 
     losses: list[float] = []
     cpu0 = _cpu_seconds()
-    trained_s = _fit(model, loss, texts[:used], codes[:used], opts, steps,
+    plan = _Plan(steps, math.ceil(steps * opts.warmup) if opts.warmup < 1 else int(opts.warmup),
+                 adaptive=opts.max_steps is None)
+    trained_s = _fit(model, loss, texts[:used], codes[:used], opts, plan,
                      time.monotonic() + budget, progress, losses)
     t_trained = time.monotonic()
     trained_cpu = _cpu_seconds() - cpu0
@@ -386,6 +411,7 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
         "train_loss": {"before": round(loss_before, 4), "after": round(loss_after, 4),
                        "per_step": [round(x, 4) for x in losses]},
         "steps": {"done": len(losses), "planned": planned, "fit_budget": fit,
+                  "schedule": plan.total,
                   "estimated_step_seconds": round(step_s, 2)},
         "seconds": seconds,
         "seed": opts.seed,
@@ -414,8 +440,9 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
 
 
 def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainOptions,
-         steps: int, deadline: float, progress: ProgressFn | None, losses: list[float]) -> float:
-    """Run SentenceTransformerTrainer for `steps` steps (fewer if the deadline comes first)."""
+         plan: _Plan, deadline: float, progress: ProgressFn | None, losses: list[float]) -> float:
+    """Run SentenceTransformerTrainer for `plan.total` steps (fewer if the deadline comes
+    first), the learning rate following `plan`."""
     from datasets import Dataset  # type: ignore[import-untyped]
     from sentence_transformers import (
         SentenceTransformerTrainer,
@@ -438,6 +465,15 @@ def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainO
     class Trainer(SentenceTransformerTrainer):  # type: ignore[misc]
         data_collator_class = ByCodeLength
 
+        def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+            from torch.optim.lr_scheduler import LambdaLR
+
+            if self.lr_scheduler is None:
+                opt = optimizer if optimizer is not None else self.optimizer
+                assert opt is not None
+                self.lr_scheduler = LambdaLR(opt, plan.factor)
+            return self.lr_scheduler
+
         def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
             pass  # no model card: it samples the data (a tqdm bar) and draws from `random`
 
@@ -445,16 +481,15 @@ def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainO
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nearcode-train-") as out:
         args = SentenceTransformerTrainingArguments(
-            output_dir=out, max_steps=steps, per_device_train_batch_size=opts.batch_size,
-            learning_rate=opts.learning_rate, warmup_steps=opts.warmup,
-            lr_scheduler_type="linear", seed=opts.seed, data_seed=opts.seed,
+            output_dir=out, max_steps=plan.total, per_device_train_batch_size=opts.batch_size,
+            learning_rate=opts.learning_rate, seed=opts.seed, data_seed=opts.seed,
             batch_sampler=BatchSamplers.NO_DUPLICATES, logging_steps=1, save_strategy="no",
             report_to="none", disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
             dataloader_pin_memory=False, dataloader_drop_last=True,
         )
         trainer = Trainer(model=model, args=args, train_dataset=dataset, loss=loss)
         trainer.remove_callback(PrinterCallback)  # it prints log dicts on stdout
-        trainer.add_callback(_budget_callback(deadline, progress, losses))
+        trainer.add_callback(_budget_callback(plan, deadline, progress, losses))
         set_seed(opts.seed)
         trainer.train()
     return time.monotonic() - start
