@@ -94,7 +94,7 @@ def test_dense_scores_are_the_fake_cosines(ws: Workspace) -> None:
         assert _overlap_cosine(query, _embed_text(top)) == pytest.approx(got[0][1], abs=0.05)
 
 
-def test_fusion_is_weighted_rrf(tmp_path: Path) -> None:
+def test_fusion_is_weighted_score_fusion(tmp_path: Path) -> None:
     # x: many 'alpha', no 'beta' -> closest by cosine; y: both words among many others ->
     # best by BM25, since 'beta' is rare (idf) and x's repeated 'alpha' saturates (k1).
     fillers = ["red green blue", "cat dog bird", "one two three", "sun moon star",
@@ -110,23 +110,27 @@ def test_fusion_is_weighted_rrf(tmp_path: Path) -> None:
     ws.sync()
     store = ws.folders[0].store
     q = "alpha beta"
-    dense = [store.chunks_by_id([i])[i].path for i, s in
-             store.vector_candidates(ws.embedder.embed_batch([q])[0], 10) if s > 0]
-    lexical = [store.chunks_by_id([i])[i].path for i, _ in
-               store.lexical_candidates(["alpha", "beta"], 10)]
-    assert dense == ["x.py", "y.py"] and lexical == ["y.py", "x.py"]  # the premise
-    # rank 1 in one list and 2 in the other: the list with the larger weight decides
-    assert SEARCH_WEIGHTS.dense > SEARCH_WEIGHTS.lexical
-    assert SIMILAR_WEIGHTS.lexical > SIMILAR_WEIGHTS.dense
-    search = ws.retriever.search(q, 3)
-    similar = ws.retriever.similar(q, 3)
-    assert [h.path for h in search[:2]] == ["x.py", "y.py"]
-    assert [h.path for h in similar[:2]] == ["y.py", "x.py"]
-    w = SEARCH_WEIGHTS
-    assert search[0].score == pytest.approx(w.dense / (RRF_K + 1) + w.lexical / (RRF_K + 2))
-    assert search[1].score == pytest.approx(w.dense / (RRF_K + 2) + w.lexical / (RRF_K + 1))
-    # fillers are only in the dense list, after x and y (cosine 0, any order)
-    assert search[2].score == pytest.approx(w.dense / (RRF_K + 3))
+    path = {i: c.path for i, c in store.chunks_by_id(range(1, 100)).items()}
+    dense = store.vector_candidates(ws.embedder.embed_batch([q])[0], 50)
+    lexical = store.lexical_candidates(["alpha", "beta"], 50)
+    assert [path[i] for i, s in dense if s > 0] == ["x.py", "y.py"]  # the premise
+    assert [path[i] for i, _ in lexical] == ["y.py", "x.py"]
+
+    def expected(weights) -> dict[str, float]:  # the definition of fuse_scores
+        hi, lo = dense[0][1], dense[-1][1]
+        out = {path[i]: weights.dense * (s - lo) / (hi - lo) for i, s in dense}
+        for i, s in lexical:
+            out[path[i]] += weights.lexical * s / lexical[0][1]
+        return out
+
+    for weights, hits in ((SEARCH_WEIGHTS, ws.retriever.search(q, 4)),
+                          (SIMILAR_WEIGHTS, ws.retriever.similar(q, 4))):
+        want = expected(weights)
+        assert [h.path for h in hits] == sorted(want, key=lambda p: -want[p])[:4]
+        for h in hits:
+            assert h.score == pytest.approx(want[h.path])
+    # code -> code leans on words: y (BM25 first) wins there, x (closest vector) for search
+    assert ws.retriever.similar(q, 1)[0].path == "y.py"
     ws.close()
 
 

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # Bump when chunk boundaries or embedded texts change: indexes made by another version are
 # chunked again on their next sync.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 MAX_LINES = 60  # a chunk longer than this is split on line boundaries
 MAX_CHARS = 2400  # ... and so is one with more characters than this
 MIN_CHARS = 80  # code between definitions with fewer non-blank characters joins a neighbour
@@ -277,7 +277,7 @@ def _definition(node: Any, spec: LanguageSpec) -> tuple[str, str, str | None, An
         inner = node.child_by_field_name("definition") or _last_named(node)
         if inner is not None and (inner.type in spec.classes or inner.type in ("class_specifier",)):
             return "class", _KINDS.get(inner.type, "class"), _name(inner), inner
-        return "function", "function", _name(inner) if inner is not None else None, node
+        return "function", "function", _name(inner), inner if inner is not None else node
     if t == "type_declaration":  # Go: `type X struct {...}`
         spec_node = next((c for c in node.named_children if c.type == "type_spec"), None)
         return "function", "type", _name(spec_node) if spec_node else None, node

@@ -42,6 +42,7 @@ from .chunking import Chunk
 log = logging.getLogger(__name__)
 
 VECTOR_DTYPE = np.dtype("<f4")
+FTS_WEIGHTS = (2.0, 0.5, 1.0)  # BM25 weight of a match in the symbol, path and body columns
 VEC_KNN_MAX = 4096  # sqlite-vec refuses a KNN query with a larger k
 # While the index keeps changing (indexing), the in-memory sign bits are reloaded at most this
 # often; in between, queries go to vec0 (also exact about what is committed, only slower).
@@ -528,10 +529,11 @@ class Store:
         if not query:
             return []
         want = k * (8 if flt else 1) + len(flt.exclude_ids)
+        rank = "bm25(chunks_fts, {}, {}, {})".format(*FTS_WEIGHTS)
         try:
             rows = self._rows(
-                "SELECT rowid, -bm25(chunks_fts, 2.0, 0.5, 1.0) FROM chunks_fts"
-                " WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 2.0, 0.5, 1.0) LIMIT ?",
+                f"SELECT rowid, -{rank} FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY {rank}"
+                " LIMIT ?",
                 (query, want),
             )
         except StoreError:
