@@ -59,8 +59,9 @@ def run_task(task: str, bench: Path, settings: Settings, limit: int | None) -> d
         times.append((time.perf_counter() - t0) * 1000)
         results.append(spans(hits, ws_root))
     ws.close()
-    ranks = [benchlib.first_hit_rank(r, q["gold"]) for r, q in zip(results, queries)]
-    strict = [benchlib.first_hit_rank(r, q["gold"], strict=True) for r, q in zip(results, queries)]
+    pairs = list(zip(results, queries, strict=True))
+    ranks = [benchlib.first_hit_rank(r, q["gold"]) for r, q in pairs]
+    strict = [benchlib.first_hit_rank(r, q["gold"], strict=True) for r, q in pairs]
     metrics = benchlib.group_metrics(queries, ranks, strict)
     times.sort()
     return {"task": name, "index_s": round(index_s, 1), "metrics": metrics,

@@ -426,7 +426,8 @@ def _windows(lines: list[str], lo: int, hi: int, symbol: str | None, kind: str) 
         if start > hi:
             return
         end, size = start, len(lines[start]) + 1
-        while end < hi and end - start + 1 < WINDOW_LINES and size + len(lines[end + 1]) < MAX_CHARS:
+        while (end < hi and end - start + 1 < WINDOW_LINES
+               and size + len(lines[end + 1]) < MAX_CHARS):
             end += 1
             size += len(lines[end]) + 1
         piece = _trim(_Span(start, end, symbol, kind, item=False), lines)

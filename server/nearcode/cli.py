@@ -60,7 +60,10 @@ def _settings(root: Path, args: argparse.Namespace) -> Settings:
 def _open(args: argparse.Namespace, root: Path | None = None):  # type: ignore[no-untyped-def]
     from .workspace import Workspace, check_root
 
-    root = check_root(root or Path(args.path or ".")) if root or args.path else find_root(Path.cwd())
+    if root or args.path:
+        root = check_root(root or Path(args.path))
+    else:
+        root = find_root(Path.cwd())
     return Workspace([root], _settings(root, args))
 
 
@@ -171,7 +174,8 @@ def parse_location(spec: str) -> tuple[Path, int | None, int | None]:
         start_s, _, end_s = lines.partition("-")
         start, end = int(start_s), int(end_s or start_s)
     except ValueError as exc:
-        raise CliError(f"bad location {spec!r}: expected FILE, FILE:LINE or FILE:START-END") from exc
+        raise CliError(
+            f"bad location {spec!r}: expected FILE, FILE:LINE or FILE:START-END") from exc
     if start < 1 or end < start:
         raise CliError(f"bad line range in {spec!r}")
     return Path(path), start, end
@@ -325,10 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
     from .embedding import ModelError
     from .languages import UnknownLanguageError
+    from .similar import LocationError
     from .store import StoreError
     from .workspace import WorkspaceError
-
-    from .similar import LocationError
 
     expected = (CliError, LocationError, ModelError, StoreError, UnknownLanguageError,
                 WorkspaceError)

@@ -79,7 +79,8 @@ SPECS: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "java", (".java",), "java",
-        functions=_s("method_declaration", "constructor_declaration", "compact_constructor_declaration"),
+        functions=_s("method_declaration", "constructor_declaration",
+                     "compact_constructor_declaration"),
         classes=_s(
             "class_declaration", "interface_declaration", "enum_declaration",
             "record_declaration", "annotation_type_declaration",

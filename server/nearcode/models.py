@@ -113,9 +113,10 @@ def load_embedder(settings: Settings) -> Embedder:
             from .onnx_backend import OnnxEmbedder
 
             return OnnxEmbedder.for_model(ref, quantized=settings.backend != "onnx-fp32")
-        except ImportError:
+        except ImportError as exc:
             if settings.backend != "auto":
-                raise ModelError("the onnx backend needs onnxruntime: pip install onnxruntime")
+                raise ModelError(
+                    "the onnx backend needs onnxruntime: pip install onnxruntime") from exc
         except ModelError:
             if settings.backend != "auto":
                 raise

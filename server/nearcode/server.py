@@ -28,8 +28,8 @@ from .context import completion_context
 from .convert import hit_to_json, hit_to_symbol
 from .embedding import ModelError
 from .indexer import Progress
-from .retrieval import Hit
 from .params import ParamsError, parse_context, parse_search, parse_similar
+from .retrieval import Hit
 from .service import IndexService, ProgressSink
 from .similar import LocationError, read_text, similar_at
 from .store import Store, StoreError

@@ -378,7 +378,8 @@ class Store:
             with self._write() as db:
                 for i in range(0, len(drop), 500):
                     part = drop[i : i + 500]
-                    db.execute(f"DELETE FROM embeddings WHERE hash IN ({','.join('?' * len(part))})",
+                    marks = ",".join("?" * len(part))
+                    db.execute(f"DELETE FROM embeddings WHERE hash IN ({marks})",
                                part)
         return len(drop)
 

@@ -82,7 +82,8 @@ class Workspace:
         best: tuple[Folder, str] | None = None
         for folder in self.folders:
             rel = folder.relative(path)
-            if rel is not None and (best is None or len(folder.root.parts) > len(best[0].root.parts)):
+            deeper = best is None or len(folder.root.parts) > len(best[0].root.parts)
+            if rel is not None and deeper:
                 best = (folder, rel)
         return best
 

@@ -41,8 +41,8 @@ def test_neovim_searches_through_lsp(tmp_path: Path) -> None:
                                        "--model", "fake"]),
         "NEARCODE_WS": str(ws), "NEARCODE_FILE": str(ws / "pkg" / "app.py"),
         "NEARCODE_QUERY": "convert celsius to fahrenheit", "NEARCODE_OUT": str(out),
-        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"), "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
-        "XDG_STATE_HOME": str(tmp_path / "xdg-state"), "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
+        **{f"XDG_{kind.upper()}_HOME": str(tmp_path / f"xdg-{kind}")
+           for kind in ("config", "data", "state", "cache")},
     })
     proc = subprocess.run(
         [exe, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {HERE / 'nvim_lsp.lua'}"],

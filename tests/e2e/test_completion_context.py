@@ -51,7 +51,8 @@ async def test_module_alias_dot_lists_module_members(client: LanguageClient, wor
     client.text_document_did_open(t.DidOpenTextDocumentParams(
         t.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
     res = await request(client, "nearcode/completionContext", {
-        "textDocument": {"uri": uri}, "position": {"line": 4, "character": len("    return store.")},
+        "textDocument": {"uri": uri},
+        "position": {"line": 4, "character": len("    return store.")},
     })
     assert res.snippets
     assert all(s.uri.endswith("/pkg/store.py") for s in res.snippets[:3])

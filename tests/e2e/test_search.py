@@ -44,7 +44,8 @@ async def test_secret_file_is_never_indexed(client: LanguageClient):
 
 
 async def test_workspace_symbol_is_semantic_search(client: LanguageClient):
-    symbols = await client.workspace_symbol_async(t.WorkspaceSymbolParams(query="remove item from cart"))
+    symbols = await client.workspace_symbol_async(
+        t.WorkspaceSymbolParams(query="remove item from cart"))
     assert symbols
     assert symbols[0].name == "removeItemFromCart"
     assert symbols[0].kind == t.SymbolKind.Function
