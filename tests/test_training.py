@@ -197,3 +197,13 @@ def test_refuses_missing_model_and_taken_name(with_model: training.Result,
         training.check_name("tiny")
     with pytest.raises(training.TrainingError, match="bad model name"):
         training.check_name("../evil")
+
+
+def test_refuses_without_the_trainer_dependencies(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "accelerate" else real(name, *a))
+    with pytest.raises(training.TrainingError, match="needs accelerate: pip install"):
+        training.train([FIXTURE], Settings(), training.TrainOptions())

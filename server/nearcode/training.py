@@ -196,6 +196,16 @@ def default_name(roots: Sequence[Path]) -> str:
     return f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
+def check_dependencies() -> None:
+    """TrainingError naming what to install when the trainer's dependencies are missing."""
+    import importlib.util
+
+    missing = [m for m in ("datasets", "accelerate") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise TrainingError(f"nearcode train needs {' and '.join(missing)}: "
+                            "pip install 'sentence-transformers[train]'")
+
+
 def check_name(name: str) -> str:
     """A model name that is a plain folder name and not taken."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name) or name in ("base", "default"):
@@ -306,6 +316,7 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     """Mine pairs under `roots`, fine-tune, evaluate, save and maybe activate a model."""
     t0 = time.monotonic()
     say = progress or (lambda p: None)
+    check_dependencies()
     name = check_name(opts.name or default_name(roots))
     if opts.batch_size < 2:
         raise TrainingError("--batch-size must be at least 2 (the other pairs are the negatives)")
