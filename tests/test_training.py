@@ -58,10 +58,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
         mp.setenv("NEARCODE_CACHE_DIR", str(cache))
         mp.setattr(training, "MIN_TRAIN_PAIRS", 16)
         mp.setattr(training, "MIN_HELDOUT_PAIRS", 6)
-        opts = training.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1,
-                                     name="tiny", learning_rate=3e-4, max_train_pairs=24)
-        result = training.train([corpus], Settings(), opts)
+        result = training.train([corpus], Settings(), tiny_options())
     return {"corpus": corpus, "cache": cache, "result": result}
+
+
+def tiny_options() -> training.TrainOptions:
+    return training.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1, name="tiny",
+                                 learning_rate=3e-4, max_train_pairs=24)
 
 
 @pytest.fixture
@@ -99,6 +102,17 @@ def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
     assert split["heldout_files"] and not set(split["heldout_files"]) & set(split["train_files"])
     assert (result.folder / "config.json").is_file()
     assert not [p for p in result.folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_same_seed_and_steps_give_the_same_weights(trained: dict,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(training, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+    again = training.train([trained["corpus"]], Settings(), tiny_options())
+    first = trained["result"].manifest
+    assert again.manifest["fingerprint"] == first["fingerprint"]
+    assert again.manifest["train_loss"] == first["train_loss"]
+    assert again.manifest["data_hash"] == first["data_hash"]
 
 
 def test_models_lists_and_switches(with_model: training.Result,

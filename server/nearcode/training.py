@@ -36,7 +36,7 @@ import numpy as np
 
 from . import models, pairs
 from .config import Settings
-from .embedding import ModelError, fingerprint, normalize
+from .embedding import fingerprint, normalize
 from .evaluation import Metrics, evaluate
 
 log = logging.getLogger(__name__)
@@ -597,9 +597,3 @@ def evaluate_corpus(roots: Sequence[Path], settings: Settings, model: str | None
         out[ref.name] = evaluate(heldout, SentenceTransformerEmbedder(ref.folder, ref.name))
     return EvalReport(len(heldout), len(split.heldout_files), out,
                       len(split.heldout) - len(heldout), seed)
-
-
-def check_model_folder(folder: Path) -> None:
-    """ModelError unless `folder` holds a sentence-transformers model."""
-    if not (folder / "config.json").is_file():
-        raise ModelError(f"no model in {folder} (config.json missing)")
