@@ -3,6 +3,7 @@ word-part counts) and from BM25, fusion by weighted RRF, filters, similar, two f
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,14 @@ from helpers import DATA, write_tree
 from nearcode import lexical
 from nearcode.config import Settings
 from nearcode.embedding import FakeEmbedder, fake_tokens
-from nearcode.retrieval import RRF_K, SEARCH_WEIGHTS, SIMILAR_WEIGHTS, Hit, rrf
+from nearcode.retrieval import (
+    RRF_K,
+    SEARCH_WEIGHTS,
+    SIMILAR_WEIGHTS,
+    Hit,
+    fuse_scores,
+    rrf,
+)
 from nearcode.similar import similar_at
 from nearcode.workspace import Workspace
 
@@ -119,8 +127,9 @@ def test_fusion_is_weighted_score_fusion(tmp_path: Path) -> None:
     def expected(weights) -> dict[str, float]:  # the definition of fuse_scores
         hi, lo = dense[0][1], dense[-1][1]
         out = {path[i]: weights.dense * (s - lo) / (hi - lo) for i, s in dense}
+        norm = max(lexical[0][1], store.lexical_ceiling(["alpha", "beta"]))
         for i, s in lexical:
-            out[path[i]] += weights.lexical * s / lexical[0][1]
+            out[path[i]] += weights.lexical * s / norm
         return out
 
     for weights, hits in ((SEARCH_WEIGHTS, ws.retriever.search(q, 4)),
@@ -131,6 +140,29 @@ def test_fusion_is_weighted_score_fusion(tmp_path: Path) -> None:
             assert h.score == pytest.approx(want[h.path])
     # code -> code leans on words: y (BM25 first) wins there, x (closest vector) for search
     assert ws.retriever.similar(q, 1)[0].path == "y.py"
+    ws.close()
+
+
+def test_incidental_word_matches_are_not_a_full_match(tmp_path: Path) -> None:
+    # 'gamma' appears once among many chunks: BM25's best is then far below the ceiling
+    # (half the query's idf), and its normalised lexical score stays below 1.
+    root = write_tree(tmp_path / "ws", {
+        f"m{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(20)})
+    (root / "g.py").write_text("def g(gamma):\n    return gamma\n")
+    ws = Workspace([root], Settings(model="fake"), embedder=FakeEmbedder())
+    ws.sync()
+    store = ws.folders[0].store
+    words = ["gamma", "delta", "epsilon", "zeta"]
+    found = store.lexical_candidates(words, 5)
+    assert len(found) == 1
+    n = store.counts()[1]
+    idf = {w: math.log((n - df + 0.5) / (df + 0.5)) for w, df in
+           (("gamma", 1), ("delta", 0), ("epsilon", 0), ("zeta", 0))}
+    assert store.lexical_ceiling(words) == pytest.approx(0.5 * sum(idf.values()))
+    fused = fuse_scores([], [(s, cid) for cid, s in found], 1.0, 1.0,
+                        store.lexical_ceiling(words))
+    assert fused[found[0][0]] == pytest.approx(found[0][1] / store.lexical_ceiling(words))
+    assert fused[found[0][0]] < 1.0
     ws.close()
 
 

@@ -24,6 +24,7 @@ model changes.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -164,6 +165,8 @@ class Store:
         self.memory_bits = True  # False: coarse search in vec0 only (benchmarks compare both)
         self._bits: _Bits | None = None
         self._bits_lock = threading.Lock()
+        self._df: dict[str, int] = {}  # document frequency of query words, per generation
+        self._df_generation: str | None = None
         db = self.db
         try:
             _MIGRATIONS.apply(db)
@@ -521,6 +524,25 @@ class Store:
                 continue
             keep.append(cid)
         return keep
+
+    def lexical_ceiling(self, words: Sequence[str]) -> float:
+        """Half the summed BM25 idf of the query words: about the score of a chunk that holds
+        half of what the query says. Retrieval divides BM25 scores by at least this, so that
+        the best of a few incidental word matches does not count as a full match."""
+        generation = self.meta("generation")
+        if self._df_generation != generation:
+            self._df.clear()
+            self._df_generation = generation
+        n = self.counts()[1]
+        total = 0.0
+        for word in words:
+            if word not in self._df:
+                rows = self._rows("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                                  (lexical.fts_query([word]),))
+                self._df[word] = int(rows[0][0])
+            df = self._df[word]
+            total += max(1e-6, math.log((n - df + 0.5) / (df + 0.5)))
+        return 0.5 * total
 
     def lexical_candidates(
         self, words: Sequence[str], k: int, flt: Filter = Filter(),
