@@ -175,6 +175,8 @@ class IndexService:
             self._sync([self.ws.folders[i] for i in sorted(work.sync)], work.rebuild)
 
     def _sync(self, folders: list[Folder], rebuild: bool) -> None:
+        if self.ws.reload_model_if_changed():
+            folders = self.ws.folders  # a new model: every folder is embedded again
         self.sink.begin("nearcode: indexing")
         started = time.monotonic()
         offset = 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import Settings, default_db_path
 from .embedding import Embedder
 from .indexer import Indexer, ProgressFn, Report
-from .models import load_embedder
+from .models import load_embedder, resolve
 from .retrieval import Retriever, Source
 from .store import Store
 
@@ -55,6 +55,7 @@ class Workspace:
         if not roots:
             raise WorkspaceError("no workspace folder given")
         self.settings = settings
+        self._model_folder = self._resolved_folder() if embedder is None else None
         self.embedder = embedder if embedder is not None else load_embedder(settings)
         self.folders: list[Folder] = []
         for root in dict.fromkeys(check_root(Path(r)) for r in roots):
@@ -67,6 +68,22 @@ class Workspace:
         self.retriever = Retriever(
             [Source(f.root, f.store) for f in self.folders], self.embedder, settings)
         self.write_lock = threading.Lock()  # one writer at a time across folders
+
+    def _resolved_folder(self) -> Path | None:
+        return None if self.settings.model == "fake" else resolve(self.settings.model).folder
+
+    def reload_model_if_changed(self) -> bool:
+        """Switch to the model the settings name now, if that changed since start (a model was
+        trained and activated, or `nearcode models use` ran). The next sync re-embeds."""
+        if self._model_folder is None or self._resolved_folder() == self._model_folder:
+            return False
+        self._model_folder = self._resolved_folder()
+        self.embedder = load_embedder(self.settings)
+        self.retriever.embedder = self.embedder
+        for folder in self.folders:
+            folder.indexer.embedder = self.embedder
+        log.info("now using model %s", self.embedder.model_id)
+        return True
 
     def sync(self, progress: ProgressFn | None = None,
              cancel: threading.Event | None = None) -> Report:
