@@ -126,7 +126,8 @@ class _Item:
 _parsers = threading.local()
 
 
-def _parser(grammar: str) -> Any:
+def parser(grammar: str) -> Any:
+    """This thread's tree-sitter parser for `grammar` (parsers are not thread-safe)."""
     cache = _parsers.__dict__.setdefault("by_grammar", {})
     if grammar not in cache:
         from tree_sitter_language_pack import get_parser
@@ -137,7 +138,7 @@ def _parser(grammar: str) -> Any:
 
 def _tree_spans(text: str, lines: list[str], spec: LanguageSpec) -> list[_Span]:
     assert spec.grammar is not None
-    tree = _parser(spec.grammar).parse(text.encode("utf-8", "surrogatepass"))
+    tree = parser(spec.grammar).parse(text.encode("utf-8", "surrogatepass"))
     return _level(tree.root_node, 0, len(lines) - 1, lines, spec, None, "code")
 
 

@@ -24,7 +24,6 @@ import inspect
 import logging
 import random
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import scan
-from .chunking import Chunk, chunk_text
+from .chunking import Chunk, chunk_text, parser
 from .config import Settings
 from .languages import BY_NAME, LanguageSpec
 from .lexical import split_identifier
@@ -174,7 +173,7 @@ def mine_text(text: str, spec: LanguageSpec, path: str, dropped: Counter[str] | 
     dropped = dropped if dropped is not None else Counter()
     assert spec.grammar is not None
     try:
-        tree = _parser(spec.grammar).parse(text.encode("utf-8", "surrogatepass"))
+        tree = parser(spec.grammar).parse(text.encode("utf-8", "surrogatepass"))
         chunks = chunk_text(text, spec.name, path)
     except Exception:  # a file the grammar chokes on teaches nothing
         log.debug("cannot parse %s", path, exc_info=True)
@@ -246,18 +245,6 @@ class _Def:
     end: int
     doc: str | None = None
     doc_rows: tuple[int, int] | None = None
-
-
-_parsers = threading.local()
-
-
-def _parser(grammar: str) -> Any:
-    cache = _parsers.__dict__.setdefault("by_grammar", {})
-    if grammar not in cache:
-        from tree_sitter_language_pack import get_parser
-
-        cache[grammar] = get_parser(grammar)  # type: ignore[arg-type]
-    return cache[grammar]
 
 
 def _definitions(root: Any, spec: LanguageSpec, lines: list[str]) -> list[_Def]:
