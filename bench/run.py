@@ -136,7 +136,8 @@ def speed_rows(index: dict[str, Any] | None, vectors: dict[str, Any] | None,
         label = f"index speed ({index['chunks']} chunks of {where})"
         for r in index["results"]:
             backend = r["model_id"].rsplit("/", 1)[-1] if "@" in r["model_id"] else "baseline"
-            rows.append([label, f"{r['name']} ({backend})", *blank, "",
+            name = r["name"] if r["name"].endswith(backend) else f"{r['name']} ({backend})"
+            rows.append([label, name, *blank, "",
                          f"{r['chunks_per_s']:.1f} ({r['ratio']:.2f}x encode)", ""])
             label = ""
     if vectors:
