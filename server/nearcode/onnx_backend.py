@@ -49,8 +49,11 @@ class OnnxEmbedder:
     """
 
     def __init__(self, folder: Path, name: str, quantized: bool = True,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 4) -> None:
         self.folder = folder
+        # Small batches (of similar lengths) are both faster and far lighter here: on 800 real
+        # chunks, int8, 2 cores, batch 4 ran at 100-140 chunks/s with a peak RSS of 187 MB,
+        # batch 32 at 66 chunks/s with 625 MB (attention activations grow with batch x width^2).
         self.batch_size = batch_size
         self.quantized = quantized
         self.transformer_folder = _transformer_folder(folder)
