@@ -145,8 +145,7 @@ def test_a_second_embedder_reuses_the_cache(shared_cache: Path, exported: Export
     def no_export(*args: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(onnx_backend, "_export", no_export)
-    monkeypatch.setattr(onnx_backend, "_quantize", no_export)
+    monkeypatch.setattr(onnx_backend, "_in_child", no_export)
     again = OnnxEmbedder.for_model(models.base_model(), quantized=True)
     assert again.model_path == exported.int8.model_path
     again.embed_batch(["def f(): pass"])
@@ -177,11 +176,12 @@ def test_a_failed_quantisation_leaves_no_file(exported: Exported, tmp_path: Path
     os.link(exported.fp32.model_path, embedder.fp32_path)  # skip the slow export
     (embedder.cache / ".model-int8-v1.onnx.999.1.tmp").write_bytes(b"left by a killed run")
 
-    def crash(src: Path, dest: Path, reduce_range: bool) -> None:
+    def crash(step: str, src: Path, dest: Path) -> None:
+        assert step.startswith("quantize")
         dest.write_bytes(b"half a model")
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(onnx_backend, "_quantize", crash)
+    monkeypatch.setattr(onnx_backend, "_in_child", crash)
     with pytest.raises(ModelError, match="killed"):
         embedder.embed_batch(["def f(): pass"])
     assert sorted(p.name for p in embedder.cache.iterdir()) == [".lock", "model-fp32-v1.onnx"]

@@ -159,14 +159,29 @@ class OnnxEmbedder:
             if not self.fp32_path.is_file():
                 log.info("exporting %s to ONNX (once)", self.transformer_folder)
                 with _atomic(self.fp32_path) as tmp:
-                    _export(self.transformer_folder, tmp)
+                    _in_child("export", self.transformer_folder, tmp)
             if self.quantized:
                 log.info("quantising %s to %s", self.fp32_path.name, self.variant)
                 with _atomic(self.model_path) as tmp:
-                    _quantize(self.fp32_path, tmp, reduce_range=self.variant == "int8r7")
+                    _in_child("quantize" if self.variant == "int8" else "quantize-r7",
+                              self.fp32_path, tmp)
 
 
 # ----------------------------------------------------------------------------- export
+
+
+def _in_child(step: str, source: Path, dest: Path) -> None:
+    """Export or quantise in a child process: torch (~1 GB) and the quantiser's working memory
+    never enter the server's process, whose memory stays that of inference alone."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "nearcode.onnx_backend", step, str(source), str(dest)],
+        capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ModelError(f"ONNX {step} of {source} failed: {tail}")
 
 
 def _export(folder: Path, dest: Path) -> None:
@@ -367,3 +382,13 @@ def _pooling_mode(folder: Path) -> str:
     if mode not in ("mean", "cls"):
         raise ModelError(f"the onnx backend supports mean or cls pooling, not {mode!r}")
     return str(mode)
+
+
+if __name__ == "__main__":  # the child process of _in_child
+    import sys
+
+    step, source, dest = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    if step == "export":
+        _export(source, dest)
+    else:
+        _quantize(source, dest, reduce_range=step == "quantize-r7")
