@@ -102,3 +102,26 @@ async def test_multi_root(multi: LanguageClient, workspace: Path, workspace2: Pa
         "textDocument": {"uri": geo.as_uri()}, "position": {"line": line, "character": 4}})
     assert res.results[0].symbol == "circle_area"
     assert "rectangle_area" not in [r.symbol for r in res.results]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def misconfigured(lsp_client: LanguageClient, workspace: Path):  # type: ignore[no-untyped-def]
+    await lsp_client.initialize_session(t.InitializeParams(
+        capabilities=capabilities(), root_uri=workspace.as_uri(),
+        initialization_options={"maxFileBytes": "huge", "colour": "blue", "lexicalWeight": 0.5},
+    ))
+    await wait_idle(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_bad_settings_are_reported_once_and_defaults_used(misconfigured: LanguageClient):
+    for _ in range(50):  # the warning may trail the index by a moment
+        if misconfigured.messages:
+            break
+        await asyncio.sleep(0.05)
+    warnings = [m.message for m in misconfigured.messages if m.type == t.MessageType.Warning]
+    assert len([w for w in warnings if "maxFileBytes" in w]) == 1
+    assert len([w for w in warnings if "colour" in w]) == 1
+    s = await status(misconfigured)
+    assert s.files == 5  # the server started and indexed with the default size limit
