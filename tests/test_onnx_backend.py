@@ -23,7 +23,7 @@ pytest.importorskip("onnx")
 from nearcode import models, onnx_backend  # noqa: E402
 from nearcode.chunking import chunk_text  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
-from nearcode.embedding import ModelError, SentenceTransformerEmbedder  # noqa: E402
+from nearcode.embedding import MAX_TOKENS, ModelError, SentenceTransformerEmbedder  # noqa: E402
 from nearcode.onnx_backend import OnnxEmbedder  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -78,7 +78,7 @@ def test_the_chunks_include_long_ones(exported: Exported) -> None:
     assert tokenizer is not None
     lengths = [len(e.ids) for e in tokenizer.encode_batch(exported.texts)]
     assert len(exported.texts) >= 40
-    assert max(lengths) == exported.fp32.max_seq_length == 256  # some are truncated
+    assert max(lengths) == exported.fp32.max_seq_length == MAX_TOKENS  # some are truncated
     assert min(lengths) < 64
 
 
@@ -130,7 +130,7 @@ def test_truncation_keeps_the_start(exported: Exported) -> None:
 def test_model_ids_name_the_numerics(exported: Exported) -> None:
     ids = {exported.torch.model_id, exported.fp32.model_id, exported.int8.model_id}
     assert len(ids) == 3
-    assert exported.fp32.model_id.endswith("/onnx-fp32")
+    assert exported.fp32.model_id.endswith(f"/onnx-fp32-{MAX_TOKENS}t")
     assert "/onnx-int8" in exported.int8.model_id
     assert exported.int8.model_id.split("/")[0] == exported.torch.model_id.split("/")[0]
 
@@ -193,7 +193,7 @@ def test_load_embedder_picks_onnx(shared_cache: Path) -> None:
     fp32 = models.load_embedder(Settings(backend="onnx-fp32"))
     assert isinstance(onnx, OnnxEmbedder) and onnx.quantized
     assert isinstance(auto, OnnxEmbedder) and auto.model_id == onnx.model_id
-    assert isinstance(fp32, OnnxEmbedder) and fp32.model_id.endswith("/onnx-fp32")
+    assert isinstance(fp32, OnnxEmbedder) and fp32.model_id.endswith(f"/onnx-fp32-{MAX_TOKENS}t")
     assert isinstance(models.load_embedder(Settings(backend="torch")),
                       SentenceTransformerEmbedder)
 

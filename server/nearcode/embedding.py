@@ -28,6 +28,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# Texts are cut at this many tokens (keeping the start: the chunk header and the signature).
+# Shorter is both faster and, for MiniLM on code, better: on the shared benchmark (ONNX int8)
+# 128 tokens gave text -> code MRR@10 0.470 vs 0.452 at the model's 256, code -> code 0.965 vs
+# 0.964, and indexed 1.27x faster; 96 tokens lost on code -> code (0.958), 64 on both.
+MAX_TOKENS = 128
+
+
 class Embedder(Protocol):
     """Anything that embeds texts. `model_id` names weights *and* numerics: two embedders with
     the same id must give interchangeable vectors (the store never mixes ids)."""
@@ -102,7 +109,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"no model in {folder} (config.json missing)")
         self.folder = folder
         self.batch_size = batch_size
-        self.model_id = f"{name or folder.name}@{fingerprint(folder)}/torch"
+        self.model_id = f"{name or folder.name}@{fingerprint(folder)}/torch-{MAX_TOKENS}t"
         self.dim = _read_dim(folder)
         self._model = None
         self._lock = threading.Lock()
@@ -116,6 +123,7 @@ class SentenceTransformerEmbedder:
                 _quiet_transformers()
                 log.info("loading %s", self.folder)
                 self._model = SentenceTransformer(str(self.folder), device="cpu")
+                self._model.max_seq_length = min(self._model.max_seq_length, MAX_TOKENS)
             return self._model
 
     @property

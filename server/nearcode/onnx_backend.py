@@ -30,7 +30,7 @@ import onnxruntime as ort  # type: ignore[import-untyped]
 from tokenizers import Tokenizer
 
 from .config import cache_dir
-from .embedding import ModelError, _read_dim, fingerprint, normalize
+from .embedding import MAX_TOKENS, ModelError, _read_dim, fingerprint, normalize
 
 if TYPE_CHECKING:
     from .models import ModelRef
@@ -57,12 +57,12 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.quantized = quantized
         self.transformer_folder = _transformer_folder(folder)
-        self.max_seq_length = _max_seq_length(folder, self.transformer_folder)
+        self.max_seq_length = min(_max_seq_length(folder, self.transformer_folder), MAX_TOKENS)
         self.pooling = _pooling_mode(folder)
         self.dim = _read_dim(folder)
         self.fingerprint = fingerprint(self.transformer_folder)
         self.variant = _int8_recipe() if quantized else "fp32"
-        self.model_id = f"{name}@{self.fingerprint}/onnx-{self.variant}"
+        self.model_id = f"{name}@{self.fingerprint}/onnx-{self.variant}-{self.max_seq_length}t"
         self.cache = cache_dir() / "onnx" / self.fingerprint
         self._tokenizer: Tokenizer | None = None
         self._session: ort.InferenceSession | None = None
