@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
-export NEARCODE_REQUIRE_CLIENTS=1  # a missing Neovim/Chromium fails instead of skipping
+# a missing Neovim or PostgreSQL (pgserver) fails the tests that need it instead of skipping
+export NEARCODE_REQUIRE_CLIENTS=1 NEARCODE_REQUIRE_PG=1
 echo; echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider
 echo; echo "== extension unit tests"

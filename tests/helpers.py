@@ -168,3 +168,12 @@ def assert_glue(lines: Sequence[str], first: int, last: int) -> None:
     """Lines first..last (1-based, may be empty) are glue the chunker may merge: tiny code."""
     if first <= last:
         assert dense_chars(lines, first, last) < MIN_CHARS, (first, last)
+
+
+def new_database(pg_server) -> str:  # type: ignore[no-untyped-def]
+    """Create an empty database on a pgserver server; its URL."""
+    import uuid
+
+    name = "t" + uuid.uuid4().hex[:12]
+    pg_server.psql(f"CREATE DATABASE {name};")
+    return str(pg_server.get_uri(name))

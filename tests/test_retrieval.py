@@ -1,5 +1,6 @@
 """Retrieval with the fake embedder: rankings that follow from its definition (cosine of
-word-part counts) and from BM25, fusion by weighted RRF, filters, similar, two folders."""
+word-part counts) and from BM25, score fusion, filters, similar, two folders. The tests that
+take the `ws` fixture run on both backends (SQLite and PostgreSQL + pgvector)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ LIB = DATA / "retrieval" / "lib"
 
 
 @pytest.fixture
-def ws():  # type: ignore[no-untyped-def]
-    """Both fixture folders, indexed with the fake embedder into the isolated cache."""
-    workspace = Workspace([APP, LIB], Settings(model="fake"), embedder=FakeEmbedder())
+def ws(store_setting: str | None):  # type: ignore[no-untyped-def]
+    """Both fixture folders, indexed with the fake embedder into the isolated cache, on each
+    backend: SQLite files and a PostgreSQL database."""
+    settings = Settings(model="fake", store=store_setting)
+    workspace = Workspace([APP, LIB], settings, embedder=FakeEmbedder(), write_shared=True)
     workspace.sync()
     yield workspace
     workspace.close()
@@ -218,8 +221,8 @@ def test_hits_across_two_folders(ws: Workspace) -> None:
         assert h.abspath.is_file() and h.abspath == h.root / h.path
         lines = h.abspath.read_text().split("\n")
         assert h.text == "\n".join(lines[h.start_line - 1 : h.end_line])
-    dbs = {f.store.path for f in ws.folders}
-    assert len(dbs) == 2
+    indexes = {(f.store.path, getattr(f.store, "key", None)) for f in ws.folders}
+    assert len(indexes) == 2
 
 
 def test_two_folders_with_one_db_setting(tmp_path: Path) -> None:

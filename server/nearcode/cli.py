@@ -47,7 +47,7 @@ def find_root(start: Path) -> Path:
 
 def _settings(root: Path, args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
-    for name in ("model", "db_path", "backend"):
+    for name in ("model", "db_path", "backend", "store"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -57,14 +57,15 @@ def _settings(root: Path, args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _open(args: argparse.Namespace, root: Path | None = None):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, root: Path | None = None,  # type: ignore[no-untyped-def]
+          write_shared: bool = False):
     from .workspace import Workspace, check_root
 
     if root or args.path:
         root = check_root(root or Path(args.path))
     else:
         root = find_root(Path.cwd())
-    return Workspace([root], _settings(root, args))
+    return Workspace([root], _settings(root, args), write_shared=write_shared)
 
 
 def _progress_bar(quiet: bool) -> tuple[Callable[..., None] | None, Callable[[], None]]:
@@ -124,7 +125,7 @@ def _print_hits(hits: Sequence[Any], as_json: bool) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    ws = _open(args)
+    ws = _open(args, write_shared=True)  # with --store: CI builds the shared index
     try:
         if args.rebuild:
             for folder in ws.folders:
@@ -206,26 +207,34 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .store import Store
+    from .store_pg import is_url
+    from .workspace import open_store
 
     root = Path(args.path).resolve() if args.path else find_root(Path.cwd())
     settings = _settings(root, args)
     db = Path(settings.db_path) if settings.db_path else default_db_path(root)
-    if not db.is_file():
+    if not is_url(settings.store) and not db.is_file():
         raise CliError(f"{root} has no index yet (run `nearcode index {root}`)")
-    store = Store(db)
+    store = open_store(root, db, settings)
     try:
         files, chunks = store.counts()
-        out = {"root": str(root), "db": str(db), "files": files, "chunks": chunks,
-               "model": store.model_id, "db_bytes": db.stat().st_size,
-               "problems": store.check()}
+        out = {"root": str(root), "db": str(store.path), "files": files, "chunks": chunks,
+               "model": store.model_id, "problems": store.check()}
+        if not is_url(settings.store):
+            out["db_bytes"] = db.stat().st_size
+        for key in ("revision", "branch"):
+            if store.meta(key):
+                out[key] = store.meta(key)
     finally:
         store.close()
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{out['root']}\n  index: {db} ({out['db_bytes'] / 1e6:.1f} MB)\n"
+        size = f" ({out['db_bytes'] / 1e6:.1f} MB)" if "db_bytes" in out else ""
+        print(f"{out['root']}\n  index: {out['db']}{size}\n"
               f"  files: {files}\n  chunks: {chunks}\n  model: {out['model']}")
+        if "revision" in out:
+            print(f"  built from: {out.get('branch', '?')} {out['revision']}")
         for p in out["problems"]:
             print(f"  problem: {p}")
     return 1 if out["problems"] else 0
@@ -235,7 +244,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
     defaults = {k: v for k, v in (("model", args.model), ("backend", args.backend),
-                                   ("db_path", args.db_path)) if v is not None}
+                                   ("db_path", args.db_path), ("store", args.store))
+                if v is not None}
     serve(tcp=args.tcp, host=args.host, port=args.port, defaults=defaults)
     return 0
 
@@ -258,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--backend", choices=["auto", "onnx", "onnx-fp32", "torch"],
                        help="how to run the model (default: auto)")
         p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
+        p.add_argument("--store", help="a postgresql:// URL: use that shared index instead")
         p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("index", help="index a workspace folder (incremental)")
@@ -293,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="default model (the editor's settings win)")
     p.add_argument("--backend", choices=["auto", "onnx", "onnx-fp32", "torch"])
     p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
+    p.add_argument("--store", help="a postgresql:// URL: read that shared index")
     p.set_defaults(func=cmd_serve)
 
     for register in _extra_commands():

@@ -96,6 +96,9 @@ class Filter:
         return bool(self.languages or self.paths)
 
 
+NO_FILTER = Filter()
+
+
 @dataclass(frozen=True)
 class _Bits:
     """Every chunk's sign bits, in memory, as of one `generation` of the index."""
@@ -510,21 +513,7 @@ class Store:
     def _filter_ids(self, ids: list[int], flt: Filter) -> list[int]:
         if not flt or not ids:
             return ids
-        import pathspec
-
-        chunks = self.chunks_by_id(ids)
-        spec = pathspec.GitIgnoreSpec.from_lines(flt.paths) if flt.paths else None
-        keep = []
-        for cid in ids:
-            c = chunks.get(cid)
-            if c is None:
-                continue
-            if flt.languages and c.language not in flt.languages:
-                continue
-            if spec is not None and not spec.match_file(c.path):
-                continue
-            keep.append(cid)
-        return keep
+        return keep_matching(ids, self.chunks_by_id(ids), flt)
 
     def document_frequency(self, word: str) -> int:
         """How many chunks hold `word` (cached until the index changes)."""
@@ -604,6 +593,24 @@ class Store:
         if missing:
             problems.append(f"{missing} chunks without an embedding")
         return problems
+
+
+def keep_matching(ids: Sequence[int], chunks: dict[int, StoredChunk], flt: Filter) -> list[int]:
+    """The ids (in order) whose chunk passes the filter's languages and path globs."""
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(flt.paths) if flt.paths else None
+    keep = []
+    for cid in ids:
+        c = chunks.get(cid)
+        if c is None:
+            continue
+        if flt.languages and c.language not in flt.languages:
+            continue
+        if spec is not None and not spec.match_file(c.path):
+            continue
+        keep.append(cid)
+    return keep
 
 
 def _blob(vector: np.ndarray) -> bytes:

@@ -38,6 +38,23 @@ class Folder:
         return self.indexer.filter.relative(path)
 
 
+def open_store(root: Path, db: Path, settings: Settings, write_shared: bool = False) -> Store:
+    """The folder's index: the SQLite file `db`; with a `postgresql://` store setting, the
+    folder's workspace (by folder name) in that shared database — written directly only with
+    `write_shared` (`nearcode index --store`, as CI runs it), else overlaid with the local
+    changes kept in `db` (overlay.py)."""
+    from .overlay import OverlayStore
+    from .store_pg import PgStore, is_url
+
+    if not is_url(settings.store):
+        return Store(db)
+    assert settings.store is not None
+    shared = PgStore(settings.store, root.name, root)
+    if write_shared:
+        return shared  # type: ignore[return-value]
+    return OverlayStore(shared, Store(db))  # type: ignore[return-value]
+
+
 def check_root(path: Path) -> Path:
     """The resolved folder, or WorkspaceError saying why it cannot be indexed."""
     if not path.exists():
@@ -51,7 +68,7 @@ class Workspace:
     """Folders + embedder + retriever. `close()` when done."""
 
     def __init__(self, roots: Sequence[Path], settings: Settings,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, write_shared: bool = False) -> None:
         if not roots:
             raise WorkspaceError("no workspace folder given")
         self.settings = settings
@@ -63,7 +80,7 @@ class Workspace:
             if settings.db_path and len(roots) > 1:
                 # name + hash of the path: two folders may share a name (a/src, b/src)
                 db = db.with_name(f"{db.stem}-{default_db_path(root).stem}{db.suffix}")
-            store = Store(db)
+            store = open_store(root, db, settings, write_shared)
             self.folders.append(Folder(root, store, Indexer(root, store, self.embedder, settings)))
         self.retriever = Retriever(
             [Source(f.root, f.store) for f in self.folders], self.embedder, settings)
