@@ -40,7 +40,7 @@ class Settings:
     """Weight of the full-text (BM25) ranking in hybrid fusion."""
     diagnostics: bool = True
     """Hint diagnostics on functions that have a near-duplicate elsewhere."""
-    duplicate_threshold: float = 0.75
+    duplicate_threshold: float = 0.70
     """Cosine similarity from which two functions may be near-duplicates (they must also read
     alike: see docs/duplicates.md). all-MiniLM-L6-v2 puts real copies at 0.78-0.93."""
     duplicate_exclude: list[str] = field(default_factory=list)

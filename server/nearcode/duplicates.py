@@ -36,13 +36,14 @@ from typing import Any
 
 import pathspec
 
+from .config import Settings
 from .lexical import split_identifier
 from .retrieval import Source
 from .store import Filter, Store, StoredChunk, StoreError
 
 log = logging.getLogger(__name__)
 
-THRESHOLD = 0.75  # cosine; as Settings.duplicate_threshold (docs/duplicates.md says why)
+THRESHOLD = Settings.duplicate_threshold  # cosine (docs/duplicates.md says why)
 MIN_LINES = 5  # lines of code (non-blank, not comment-only) a chunk needs to take part
 MIN_TOKENS = 30  # ... and code tokens: long one-liners are not enough either
 LEXICAL_MIN = 0.65  # mean of the word and shape shingle overlaps
@@ -527,7 +528,7 @@ def register(sub: Any) -> None:
                    "repository or folder)")
     p.add_argument("--threshold", type=float, default=None,
                    help="cosine similarity from which two functions are near-duplicates "
-                   "(default: the duplicate_threshold setting, 0.75)")
+                   f"(default: the duplicate_threshold setting, {THRESHOLD:g})")
     p.add_argument("--min-lines", type=int, default=MIN_LINES,
                    help=f"lines of code a function needs to count (default {MIN_LINES})")
     p.add_argument("--model", help="model: a trained model's name, a folder, or 'default'")
