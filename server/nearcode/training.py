@@ -68,7 +68,7 @@ class TrainOptions:
     max_steps: int | None = None  # fixes the step count (for an exact rerun)
     query: str = "sentence"  # anchors: "sentence" (first sentence), "doc" or "mixed"
     names: bool = False  # also train on name ↔ code pairs
-    max_seq_length: int | None = None  # default: the model's own (256 for MiniLM)
+    max_seq_length: int | None = None  # default: embedding.MAX_TOKENS, what search embeds
     heldout_fraction: float = 0.2
     max_heldout: int = 500
     max_train_pairs: int | None = None  # use only this many training pairs (a seeded sample)
@@ -185,10 +185,13 @@ def _start_ref(spec: str) -> models.ModelRef:
 def _load(folder: Path) -> Any:
     from sentence_transformers import SentenceTransformer
 
-    from .embedding import _quiet_transformers
+    from .embedding import MAX_TOKENS, _quiet_transformers
 
     _quiet_transformers()
-    return SentenceTransformer(str(folder), device="cpu")
+    model = SentenceTransformer(str(folder), device="cpu")
+    # train and evaluate on what search embeds: texts cut at MAX_TOKENS (also faster)
+    model.max_seq_length = min(model.max_seq_length, MAX_TOKENS)
+    return model
 
 
 def default_name(roots: Sequence[Path]) -> str:
