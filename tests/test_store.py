@@ -14,6 +14,7 @@ import pytest
 from helpers import DATA, deep_check
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nearcode import store as store_module
 from nearcode.chunking import Chunk, chunk_text
 from nearcode.embedding import FakeEmbedder
 from nearcode.store import _MIGRATIONS, FileState, Filter, Store, StoreError
@@ -230,3 +231,32 @@ def test_pruning_keeps_the_most_recently_used_orphans(tmp_path: Path) -> None:
     assert store.prune_cache() == 0  # a few orphans are always kept
     assert store.prune_cache(keep_orphans=len(old)) == len(newer)
     assert set(store.cached_vectors(c.hash for c in old + newer)) == {c.hash for c in old}
+
+
+def test_in_memory_bits_follow_writes_of_another_connection(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = _store(tmp_path)
+    reader = Store(tmp_path / "index.db")  # as the server reads while `nearcode index` writes
+    for i in range(12):
+        _write(writer, f"m{i}.py", f"def func_{i}(x):\n    return x + {i}\n")
+    texts = {name: f"def {name}(y):\n    return y * {len(name)}\n" for name in ("fresh", "later")}
+    query = {name: EMB.embed_batch([chunk_text(text, "python", f"{name}.py")[0].embed_text])[0]
+             for name, text in texts.items()}
+
+    def best(name: str) -> str:
+        # pool 4 < 12 chunks: the coarse search by sign bits decides what is re-scored
+        (cid, _), = reader.vector_candidates(query[name], 1, pool=4)
+        return reader.chunks_by_id([cid])[cid].path
+
+    assert best("fresh").startswith("m")  # not written yet
+    assert reader._bits is not None  # the bits now sit in memory
+    _write(writer, "fresh.py", texts["fresh"])
+    assert best("fresh") == "fresh.py"  # just after a load: answered from vec0 meanwhile
+    monkeypatch.setattr(store_module, "BITS_RELOAD_S", 0.0)
+    _write(writer, "later.py", texts["later"])
+    assert best("later") == "later.py"  # reloaded
+    assert reader._bits is not None and len(reader._bits.ids) == reader.counts()[1]
+    writer.delete_file("later.py")
+    assert best("later") != "later.py"
+    reader.close()
+    writer.close()
