@@ -51,6 +51,7 @@ def fill(store: Any, vectors: np.ndarray, seed: int) -> tuple[dict[str, int], fl
         store.put_vectors(fresh)
         store.replace_file(FileState(rel, line * 40, f0, f"s{f0}", "disk"), "python", chunks,
                            fresh)
+    store.prune_cache()  # as Indexer.sync ends (PostgreSQL: ANALYZE)
     return row_of_hash, len(vectors) / (time.perf_counter() - started)
 
 

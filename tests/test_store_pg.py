@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import new_database, write_tree
+from nearcode import store_pg
 from nearcode.chunking import chunk_text
 from nearcode.config import Settings
 from nearcode.embedding import FakeEmbedder
@@ -80,6 +81,32 @@ def test_model_guard_and_per_file_replacement(pg_url: str, tmp_path: Path) -> No
     store.close()
 
 
+def test_full_text_keeps_the_rarest_words_within_the_row_budget(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = PgStore(pg_url, "ws")
+    fake = FakeEmbedder()
+    store.ensure_model(fake.model_id, fake.dim)
+    files = {**tree(6), "ui.py": "def render_widget(widget):\n    return widget.draw()\n"}
+    for i, (path, text) in enumerate(sorted(files.items())):
+        chunks = chunk_text(text, "python", path)
+        vectors = dict(zip([c.hash for c in chunks],
+                           fake.embed_batch([c.embed_text for c in chunks]), strict=True))
+        store.replace_file(FileState(path, len(text), i, f"sha{i}", "disk"), "python", chunks,
+                           vectors)
+    n_chunks = store.counts()[1]
+    symbols = lambda hits: {store.chunks_by_id([i])[i].symbol for i, _ in hits}  # noqa: E731
+    # "return" is in every chunk, "widget" in one: a budget of 5 rows keeps only "widget"
+    monkeypatch.setattr(store_pg, "RANKED_ROWS", 5)
+    assert symbols(store.lexical_candidates(["return", "widget"], 20)) == {"render_widget"}
+    # the rarest word is kept even when it alone matches more than the budget
+    assert len(store.lexical_candidates(["return"], 20)) == n_chunks
+    # with room for both, both are searched, the chunk holding both first
+    monkeypatch.setattr(store_pg, "RANKED_ROWS", 1000)
+    hits = store.lexical_candidates(["return", "widget"], 20)
+    assert len(hits) == n_chunks and symbols(hits[:1]) == {"render_widget"}
+    store.close()
+
+
 def test_indexer_sync_and_revision(pg_url: str, tmp_path: Path) -> None:
     root = write_tree(tmp_path / "repo", tree(5))
     subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
@@ -92,6 +119,9 @@ def test_indexer_sync_and_revision(pg_url: str, tmp_path: Path) -> None:
     report = indexer.sync()
     assert report.files_indexed == 5 and store.counts() == (5, 10)
     assert store.meta("revision") == head and store.meta("branch") == "main"
+    # the sync ended with ANALYZE: the planner knows the new rows
+    analyzed = "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'nc_chunks'"
+    assert store._rows(analyzed)[0][0] is not None
     (root / "pkg" / "m0.py").unlink()
     (root / "pkg" / "m1.py").write_text("def renamed(x):\n    return x\n")
     again = indexer.sync()

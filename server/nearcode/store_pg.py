@@ -34,7 +34,6 @@ import numpy as np
 from . import lexical
 from .chunking import Chunk
 from .store import (
-    COMMON_WORD,
     NO_FILTER,
     FileState,
     Filter,
@@ -48,6 +47,9 @@ log = logging.getLogger(__name__)
 TS_CONFIG = "english"  # stems like SQLite's porter tokenizer
 EF_SEARCH = 200  # HNSW search list size (pgvector's default, 40, missed neighbours at 100k)
 TS_WEIGHTS = "{0.5, 0.25, 0.5, 1.0}"  # D body, C path, B -, A symbol (as FTS5's 1 : 0.5 : 2)
+# ts_rank scores every row a query matches (no top-k index): the rarest query words are kept
+# while their matches add up to at most this many rows (see lexical_candidates).
+RANKED_ROWS = 10_000
 
 _MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", """
@@ -122,6 +124,7 @@ class PgStore:
         self._vector_ready = False  # pgvector's types exist once the first migration ran
         self._df: dict[str, int] = {}
         self._df_generation: str | None = None
+        self._wrote = False  # since the last ANALYZE
         self._migrate()
         self._vector_ready = True
         from pgvector.psycopg import register_vector
@@ -236,6 +239,7 @@ class PgStore:
         return True
 
     def _bump(self) -> None:
+        self._wrote = True
         self.conn.execute("UPDATE nc_workspaces SET generation = generation + 1 WHERE id = %s",
                           (self.workspace_id,))
 
@@ -317,7 +321,12 @@ class PgStore:
                 [(model, h, np.asarray(v, np.float32), now) for h, v in vectors.items()])
 
     def prune_cache(self, keep_orphans: int | None = None) -> int:
-        """A no-op: the shared cache serves every workspace and branch of the database."""
+        """Nothing to prune: the embedding cache serves every workspace and branch. But a sync
+        ends here, so if it wrote, ANALYZE: without statistics the planner scans the whole
+        table for a fresh index's queries (10k chunks: vector 42 -> 2 ms a query)."""
+        if self._wrote:
+            self._rows("ANALYZE nc_files, nc_chunks")
+            self._wrote = False
         return 0
 
     # -- reading chunks
@@ -388,26 +397,37 @@ class PgStore:
         """0: ts_rank has no idf to scale by; fusion divides by the best score alone."""
         return 0.0
 
-    def document_frequency(self, word: str) -> int:
-        """How many chunks of the workspace hold `word` (cached until the index changes)."""
+    def matches(self, words: Sequence[str]) -> dict[str, int]:
+        """How many chunks of the workspace hold each word, counted up to RANKED_ROWS + 1 (so
+        a common word costs no more than a rare one); cached until the index changes."""
         generation = self.meta("generation")
         if self._df_generation != generation:
             self._df = {}
             self._df_generation = generation
-        if word not in self._df:
-            rows = self._rows(f"SELECT count(*) FROM nc_chunks WHERE workspace_id = %s AND"
-                              f" tsv @@ to_tsquery('{TS_CONFIG}', %s)", (self.workspace_id, word))
-            self._df[word] = int(rows[0][0])
-        return self._df[word]
+        missing = sorted(set(words) - set(self._df))
+        if missing:
+            self._df.update(self._rows(
+                f"SELECT w, (SELECT count(*) FROM (SELECT 1 FROM nc_chunks WHERE workspace_id"
+                f" = %s AND tsv @@ to_tsquery('{TS_CONFIG}', w) LIMIT %s) m)"
+                f" FROM unnest(%s::text[]) w", (self.workspace_id, RANKED_ROWS + 1, missing)))
+        return {w: self._df[w] for w in words}
 
     def lexical_candidates(self, words: Sequence[str], k: int, flt: Filter = NO_FILTER
                            ) -> list[tuple[int, float]]:
-        """Chunk ids and ts_rank scores of the best full-text matches (higher is better)."""
-        terms = [w for w in words if w.isalnum()]
+        """Chunk ids and ts_rank scores of the best full-text matches (higher is better).
+
+        ts_rank has no idf and reads every matching row, so the query keeps the rarest words
+        while their matches add up to at most RANKED_ROWS (always the rarest one): the words
+        left out are the least telling, and a 100k-chunk index is not read whole per query."""
+        counts = self.matches([w for w in words if w.isalnum()])
+        terms, total = [], 0
+        for word in sorted(counts, key=lambda w: (counts[w], w)):
+            total += counts[word]
+            if terms and total > RANKED_ROWS:
+                break
+            terms.append(word)
         if not terms:
             return []
-        n = self.counts()[1]  # as in Store: words in most chunks weigh little and cost much
-        terms = [w for w in terms if self.document_frequency(w) <= COMMON_WORD * n] or terms
         want = k * (8 if flt else 1) + len(flt.exclude_ids)
         where = "c.workspace_id = %s AND c.tsv @@ q"
         params: list[object] = [" | ".join(terms), self.workspace_id]
