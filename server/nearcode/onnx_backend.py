@@ -49,11 +49,12 @@ class OnnxEmbedder:
     """
 
     def __init__(self, folder: Path, name: str, quantized: bool = True,
-                 batch_size: int = 4) -> None:
+                 batch_size: int = 16) -> None:
         self.folder = folder
-        # Small batches (of similar lengths) are both faster and far lighter here: on 800 real
-        # chunks, int8, 2 cores, batch 4 ran at 100-140 chunks/s with a peak RSS of 187 MB,
-        # batch 32 at 66 chunks/s with 625 MB (attention activations grow with batch x width^2).
+        # Batches of similar lengths; their size trades speed for memory (activations grow with
+        # batch x width^2). At 128 tokens, int8, 2 cores, 1,200 chunks of C_context: batch 4
+        # 184-189 chunks/s at a peak RSS of 235 MB, 16: 216-234 at 307 MB, 32: 213 at 407 MB,
+        # 64: 179 at 564 MB. At 256 tokens 4 was best.
         self.batch_size = batch_size
         self.quantized = quantized
         self.transformer_folder = _transformer_folder(folder)
