@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/install.sh --test
 # a missing Neovim or PostgreSQL (pgserver) fails the tests that need it instead of skipping
 export NEARCODE_REQUIRE_CLIENTS=1 NEARCODE_REQUIRE_PG=1
+echo; echo "== ruff, mypy"
+.venv/bin/ruff check .
+.venv/bin/mypy server/nearcode
 echo; echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider
 echo; echo "== extension unit tests"

@@ -218,7 +218,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = open_store(root, db, settings)
     try:
         files, chunks = store.counts()
-        out = {"root": str(root), "db": str(store.path), "files": files, "chunks": chunks,
+        out: dict[str, Any] = {"root": str(root), "db": str(store.path), "files": files, "chunks": chunks,
                "model": store.model_id, "problems": store.check()}
         if not is_url(settings.store):
             out["db_bytes"] = db.stat().st_size
@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Commands that live beside their modules (train/eval/models, duplicates)."""
-    out = []
+    out: list[Callable[[Any], None]] = []
     try:
         from .training_cli import register as register_training
 

@@ -96,8 +96,7 @@ def module_files(module: str, rel: str, language: str, known: list[str]) -> list
             for _ in range(dots - 1):
                 base = base.parent
             stem = (base / tail).as_posix() if tail else base.as_posix()
-            wanted = [f"{stem}.py", f"{stem}/__init__.py"]
-            return [p for p in known if p in wanted]
+            return [p for p in known if p in (f"{stem}.py", f"{stem}/__init__.py")]
         suffixes = (f"{tail}.py", f"{tail}/__init__.py")
         return [p for p in known if p.endswith(suffixes) and
                 (p in suffixes or p.endswith(tuple("/" + s for s in suffixes)))]

@@ -150,9 +150,9 @@ class Retriever:
                 chunks[_Key(i, cid)] = c
         hits = []
         for key, score in ranked:
-            c = chunks.get(key)
-            if c is not None:  # deleted between ranking and reading: skip it
-                hits.append(to_hit(self.sources[key.source].root, c, score))
+            found = chunks.get(key)
+            if found is not None:  # deleted between ranking and reading: skip it
+                hits.append(to_hit(self.sources[key.source].root, found, score))
         return hits
 
 

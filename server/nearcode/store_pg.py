@@ -420,7 +420,8 @@ class PgStore:
         while their matches add up to at most RANKED_ROWS (always the rarest one): the words
         left out are the least telling, and a 100k-chunk index is not read whole per query."""
         counts = self.matches([w for w in words if w.isalnum()])
-        terms, total = [], 0
+        terms: list[str] = []
+        total = 0
         for word in sorted(counts, key=lambda w: (counts[w], w)):
             total += counts[word]
             if terms and total > RANKED_ROWS:

@@ -190,7 +190,7 @@ def _load(folder: Path) -> Any:
     _quiet_transformers()
     model = SentenceTransformer(str(folder), device="cpu")
     # train and evaluate on what search embeds: texts cut at MAX_TOKENS (also faster)
-    model.max_seq_length = min(model.max_seq_length, MAX_TOKENS)
+    model.max_seq_length = min(model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
     return model
 
 
