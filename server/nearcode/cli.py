@@ -218,8 +218,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = open_store(root, db, settings)
     try:
         files, chunks = store.counts()
-        out: dict[str, Any] = {"root": str(root), "db": str(store.path), "files": files, "chunks": chunks,
-               "model": store.model_id, "problems": store.check()}
+        out: dict[str, Any] = {
+            "root": str(root), "db": str(store.path), "files": files, "chunks": chunks,
+            "model": store.model_id, "problems": store.check()}
         if not is_url(settings.store):
             out["db_bytes"] = db.stat().st_size
         for key in ("revision", "branch"):
