@@ -25,34 +25,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vector_search as vs  # noqa: E402
 from nearcode import lexical  # noqa: E402
-from nearcode.chunking import Chunk  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
 from nearcode.retrieval import Retriever, Source  # noqa: E402
-from nearcode.store import FileState, Store  # noqa: E402
+from nearcode.store import Store  # noqa: E402
 from nearcode.store_pg import PgStore  # noqa: E402
 
 
 def fill(store: Any, vectors: np.ndarray, seed: int) -> tuple[dict[str, int], float]:
-    """Insert one chunk per vector; the row of each chunk hash, and chunks/s."""
-    store.ensure_model(vs.MODEL_ID, vectors.shape[1], rebuild=True)
-    soup = vs.Soup(seed)
-    row_of_hash: dict[str, int] = {}
+    """vector_search.fill, then what ends an Indexer.sync (PostgreSQL: ANALYZE); the row of
+    each chunk hash, and chunks/s."""
+    row_of_hash, seconds = vs.fill(store, vectors, seed)
     started = time.perf_counter()
-    for f0 in range(0, len(vectors), vs.CHUNKS_PER_FILE):
-        rel = f"pkg{f0 // (vs.CHUNKS_PER_FILE * 40)}/mod{f0 // vs.CHUNKS_PER_FILE}.py"
-        chunks, line = [], 1
-        for row in range(f0, min(f0 + vs.CHUNKS_PER_FILE, len(vectors))):
-            name, text = soup.function(row)
-            n_lines = text.count("\n") + 1
-            chunks.append(Chunk(rel, "python", line, line + n_lines - 1, text, name, "function"))
-            row_of_hash[chunks[-1].hash] = row
-            line += n_lines + 1
-        fresh = {c.hash: vectors[row_of_hash[c.hash]] for c in chunks}
-        store.put_vectors(fresh)
-        store.replace_file(FileState(rel, line * 40, f0, f"s{f0}", "disk"), "python", chunks,
-                           fresh)
-    store.prune_cache()  # as Indexer.sync ends (PostgreSQL: ANALYZE)
-    return row_of_hash, len(vectors) / (time.perf_counter() - started)
+    store.prune_cache()
+    return row_of_hash, len(vectors) / (seconds + time.perf_counter() - started)
 
 
 def measure(store: Any, vectors: np.ndarray, queries: np.ndarray, texts: list[str],

@@ -117,10 +117,10 @@ class Soup:
         return name, "\n".join(body)
 
 
-def build_store(path: Path, vectors: np.ndarray, seed: int) -> tuple[Store, np.ndarray, float]:
-    """A Store holding one chunk per vector; returns it, the chunk id of each row, and the
-    insert throughput (chunks/s)."""
-    store = Store(path)
+def fill(store: Any, vectors: np.ndarray, seed: int) -> tuple[dict[str, int], float]:
+    """Insert one chunk per vector through the store API (`put_vectors` + `replace_file`, a
+    file of CHUNKS_PER_FILE chunks at a time) into a store of any backend; returns the row of
+    each chunk hash and the seconds it took."""
     store.ensure_model(MODEL_ID, vectors.shape[1], rebuild=True)
     soup = Soup(seed)
     started = time.perf_counter()
@@ -138,11 +138,18 @@ def build_store(path: Path, vectors: np.ndarray, seed: int) -> tuple[Store, np.n
         store.put_vectors(fresh)
         state = FileState(rel, line * 40, 1_700_000_000 * 10**9 + f0, f"synthetic{f0}", "disk")
         store.replace_file(state, "python", chunks, fresh)
-    rate = len(vectors) / (time.perf_counter() - started)
+    return row_of_hash, time.perf_counter() - started
+
+
+def build_store(path: Path, vectors: np.ndarray, seed: int) -> tuple[Store, np.ndarray, float]:
+    """A Store holding one chunk per vector; returns it, the chunk id of each row, and the
+    insert throughput (chunks/s)."""
+    store = Store(path)
+    row_of_hash, seconds = fill(store, vectors, seed)
     ids = np.zeros(len(vectors), dtype=np.int64)
     for cid, h in store.db.execute("SELECT id, hash FROM chunks").fetchall():
         ids[row_of_hash[h]] = cid
-    return store, ids, rate
+    return store, ids, len(vectors) / seconds
 
 
 def open_or_build(workdir: Path, n: int, vectors: np.ndarray, seed: int, reuse: bool

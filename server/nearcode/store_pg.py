@@ -122,8 +122,8 @@ class PgStore:
         self._conns: list[Any] = []
         self._lock = threading.Lock()
         self._vector_ready = False  # pgvector's types exist once the first migration ran
-        self._df: dict[str, int] = {}
-        self._df_generation: str | None = None
+        self._match_counts: dict[str, int] = {}
+        self._counts_generation: str | None = None
         self._wrote = False  # since the last ANALYZE
         self._migrate()
         self._vector_ready = True
@@ -401,16 +401,16 @@ class PgStore:
         """How many chunks of the workspace hold each word, counted up to RANKED_ROWS + 1 (so
         a common word costs no more than a rare one); cached until the index changes."""
         generation = self.meta("generation")
-        if self._df_generation != generation:
-            self._df = {}
-            self._df_generation = generation
-        missing = sorted(set(words) - set(self._df))
+        if self._counts_generation != generation:
+            self._match_counts = {}
+            self._counts_generation = generation
+        missing = sorted(set(words) - set(self._match_counts))
         if missing:
-            self._df.update(self._rows(
+            self._match_counts.update(self._rows(
                 f"SELECT w, (SELECT count(*) FROM (SELECT 1 FROM nc_chunks WHERE workspace_id"
                 f" = %s AND tsv @@ to_tsquery('{TS_CONFIG}', w) LIMIT %s) m)"
                 f" FROM unnest(%s::text[]) w", (self.workspace_id, RANKED_ROWS + 1, missing)))
-        return {w: self._df[w] for w in words}
+        return {w: self._match_counts[w] for w in words}
 
     def lexical_candidates(self, words: Sequence[str], k: int, flt: Filter = NO_FILTER
                            ) -> list[tuple[int, float]]:
