@@ -48,6 +48,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 from nearcode import duplicates as d  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
+from nearcode.likeness import code_tokens  # noqa: E402
 from nearcode.store import Store  # noqa: E402
 from nearcode.workspace import Workspace  # noqa: E402
 
@@ -270,7 +271,7 @@ def mutants(base: Workspace, workdir: Path, settings: Settings, n: int,
         kind = kinds[len(planted_) % 3]
         skip = d.definition_start(chunk.text, chunk.symbol)
         text = textwrap.dedent("\n".join(chunk.text.split("\n")[skip:]))
-        tokens = d.code_tokens(text)
+        tokens = code_tokens(text)
         if not 8 <= tokens.lines <= 40:
             continue
         copy = mutate(text, kind, rng)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -177,3 +178,15 @@ def new_database(pg_server) -> str:  # type: ignore[no-untyped-def]
     name = "t" + uuid.uuid4().hex[:12]
     pg_server.psql(f"CREATE DATABASE {name};")
     return str(pg_server.get_uri(name))
+
+
+# A small function with a comment, for token and duplicate tests.
+FUNCTION = textwrap.dedent("""\
+    def total_price(items, rate):
+        # what the items cost with tax
+        total = 0
+        for item in items:
+            if item.count > 0:
+                total += item.price * item.count
+        return round(total * (1 + rate), 2)
+    """)

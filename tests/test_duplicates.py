@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from helpers import DATA
+from helpers import DATA, FUNCTION
 from nearcode import cli, diagnostics
 from nearcode import duplicates as d
 from nearcode.config import Settings
@@ -68,51 +68,6 @@ def fake_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     ws.sync()
     yield ws
     ws.close()
-
-
-# ----------------------------------------------------------------------------- lexical measure
-
-FUNCTION = textwrap.dedent("""\
-    def total_price(items, rate):
-        # what the items cost with tax
-        total = 0
-        for item in items:
-            if item.count > 0:
-                total += item.price * item.count
-        return round(total * (1 + rate), 2)
-    """)
-
-
-def test_tokens_leave_out_comments_and_split_identifiers() -> None:
-    tokens = d.code_tokens(FUNCTION)
-    assert tokens.lines == len([line for line in FUNCTION.split("\n") if line.strip()]) - 1
-    assert "what" not in tokens.words  # the comment line
-    assert ["total", "price"] == list(tokens.words[1:3])  # def total_price
-    assert tokens.shape[:3] == ("def", "$", "(")  # keyword kept, identifier abstracted
-    assert len(tokens.words) > len(tokens.shape)  # identifiers become several words
-
-
-def test_lexical_similarity_properties() -> None:
-    a = d.code_tokens(FUNCTION)
-    assert d.lexical_similarity(a, a) == 1.0
-    renamed = d.code_tokens(FUNCTION.replace("total", "acc").replace("item", "row"))
-    edited = d.code_tokens(FUNCTION.replace("if item.count > 0:", "if item.count >= 0:"))
-    other = d.code_tokens("def f(path):\n    with open(path) as fh:\n        return fh.read()\n")
-    # renaming keeps the shape; the words change
-    assert d.dice(a.shape_shingles, renamed.shape_shingles) == 1.0
-    assert d.dice(a.word_shingles, renamed.word_shingles) < 0.6
-    for b in (renamed, edited, other):
-        assert d.lexical_similarity(a, b) == d.lexical_similarity(b, a)
-        assert 0.0 <= d.lexical_similarity(a, b) < 1.0
-    assert d.lexical_similarity(a, edited) > d.lexical_similarity(a, renamed)
-    assert d.lexical_similarity(a, renamed) > d.LEXICAL_MIN > d.lexical_similarity(a, other)
-
-
-def test_dice_counts_multisets() -> None:
-    assert d.dice(d.shingles("abab", 2), d.shingles("abab", 2)) == 1.0
-    assert d.dice(d.shingles("ab", 3), d.shingles("ab", 3)) == 1.0  # shorter than a shingle
-    # ab ba ab vs ab: one of three shared
-    assert d.dice(d.shingles("aba" + "b", 2), d.shingles("ab", 2)) == pytest.approx(2 * 1 / 4)
 
 
 # ----------------------------------------------------------------------------- diff & groups

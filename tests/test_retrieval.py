@@ -13,6 +13,7 @@ from helpers import DATA, write_tree
 from nearcode import lexical
 from nearcode.config import Settings
 from nearcode.embedding import FakeEmbedder, fake_tokens
+from nearcode.likeness import code_tokens, lexical_similarity
 from nearcode.retrieval import (
     RRF_K,
     SEARCH_WEIGHTS,
@@ -135,14 +136,43 @@ def test_fusion_is_weighted_score_fusion(tmp_path: Path) -> None:
             out[path[i]] += weights.lexical * s / norm
         return out
 
-    for weights, hits in ((SEARCH_WEIGHTS, ws.retriever.search(q, 4)),
-                          (SIMILAR_WEIGHTS, ws.retriever.similar(q, 4))):
+    text = {c.path: c.text for c in store.chunks_by_id(range(1, 100)).values()}
+    likeness = {p: lexical_similarity(code_tokens(q), code_tokens(t)) for p, t in text.items()}
+    for weights, hits, reads_alike in ((SEARCH_WEIGHTS, ws.retriever.search(q, 4), False),
+                                       (SIMILAR_WEIGHTS, ws.retriever.similar(q, 4), True)):
         want = expected(weights)
+        if reads_alike:  # findSimilar adds how alike the code reads (by_likeness)
+            want = {p: s + likeness[p] for p, s in want.items()}
         assert [h.path for h in hits] == sorted(want, key=lambda p: -want[p])[:4]
         for h in hits:
             assert h.score == pytest.approx(want[h.path])
     # code -> code leans on words: y (BM25 first) wins there, x (closest vector) for search
     assert ws.retriever.similar(q, 1)[0].path == "y.py"
+    ws.close()
+
+
+def test_similar_tells_near_identical_siblings_apart_by_their_tokens(tmp_path: Path) -> None:
+    # keymap and valmap hold the same code words; valmap's docstring adds one close to the
+    # query's (values), so vectors and BM25 put it first. The query is keymap edited (locals
+    # renamed): its tokens run in keymap's order, and that puts keymap first in the end.
+    root = write_tree(tmp_path / "ws", {
+        "keys.py": "def keymap(func, d):\n    rv = {}\n    for k, v in d.items():\n"
+                   "        rv[func(k)] = v\n    return rv\n",
+        "vals.py": "def valmap(func, d):\n    \"\"\"Maps values.\"\"\"\n"
+                   "    rv = {}\n    for k, v in d.items():\n"
+                   "        rv[k] = func(v)\n    return rv\n",
+        **{f"f{i}.py": f"def other{i}(x):\n    return x * {i} + len(x)\n" for i in range(6)},
+    })
+    ws = Workspace([root], Settings(model="fake"), embedder=FakeEmbedder())
+    ws.sync()
+    query = "out = {}\nfor key, value in d.items():\n    out[func(key)] = value\nreturn out\n"
+    hits = ws.retriever.similar(query, 2)
+    alike = {h.path: lexical_similarity(code_tokens(query), code_tokens(h.text)) for h in hits}
+    fused = {h.path: h.score - alike[h.path] for h in hits}
+    assert set(alike) == {"keys.py", "vals.py"}
+    assert fused["vals.py"] > fused["keys.py"]  # the premise
+    assert alike["keys.py"] - alike["vals.py"] > fused["vals.py"] - fused["keys.py"]
+    assert [h.path for h in hits] == ["keys.py", "vals.py"]
     ws.close()
 
 

@@ -27,17 +27,15 @@ import re
 import sys
 import textwrap
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pathspec
 
 from .config import Settings
-from .lexical import split_identifier
+from .likeness import COMMENT_LINE, Tokens, code_tokens, lexical_similarity
 from .retrieval import Source
 from .store import Filter, Store, StoredChunk, StoreError
 
@@ -48,22 +46,10 @@ MIN_LINES = 5  # lines of code (non-blank, not comment-only) a chunk needs to ta
 MIN_TOKENS = 30  # ... and code tokens: long one-liners are not enough either
 LEXICAL_MIN = 0.65  # mean of the word and shape shingle overlaps
 NEIGHBOURS = 10  # nearest chunks asked of the vector index per chunk
-WORD_SHINGLE = 3  # tokens per shingle of the word stream
-SHAPE_SHINGLE = 4  # ... and of the shape stream (fewer distinct tokens: longer runs)
 DIFF_CONTEXT = 1  # unchanged lines shown around each changed run
 
 # Chunks that are not one definition: code between definitions, line windows of plain text.
 NOT_DEFINITIONS = frozenset({"code", "lines", "module"})
-
-# Words kept as themselves in the shape stream: control flow and declarations across languages.
-KEYWORDS = frozenset(
-    "if else elif for while do return def class function fn func let const var in not and or "
-    "try except catch finally raise throw import from with as yield await async break continue "
-    "switch case default match struct impl pub mut new delete this self super null nil none true "
-    "false lambda static public private protected void int float bool string go defer select "
-    "interface type package end begin then unless until loop where is".split()
-)
-
 
 # ----------------------------------------------------------------------------- results
 
@@ -152,103 +138,13 @@ class Group:
         }
 
 
-# ----------------------------------------------------------------------------- lexical measure
-
-_TOKEN = re.compile(
-    r"[A-Za-z_][A-Za-z0-9_]*"
-    r"|\d[\w.]*"
-    r"|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`[^`]*`"
-    r"|==|!=|<=|>=|->|=>|&&|\|\||\*\*|//|<<|>>|\+=|-=|::"
-    r"|[^\s\w]"
-)
-_COMMENT_LINE = re.compile(r"^\s*(#|//|/\*|\*|--|;)")
-_BLOCK_STRING = re.compile(r'[rRbBuUfF]{0,2}("""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|`[^`]*`)')
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """A chunk's code as two streams: `words` (identifiers split into parts, literals, operators)
-    and `shape` (identifiers other than keywords as `$`, literals as their kind)."""
-
-    words: tuple[str, ...]
-    shape: tuple[str, ...]
-    lines: int  # lines of code: not blank, not comment-only
-
-    @cached_property
-    def word_shingles(self) -> Counter[tuple[str, ...]]:
-        return shingles(self.words, WORD_SHINGLE)
-
-    @cached_property
-    def shape_shingles(self) -> Counter[tuple[str, ...]]:
-        return shingles(self.shape, SHAPE_SHINGLE)
-
-
-def code_tokens(text: str) -> Tokens:
-    """The token streams of `text`. Comment-only lines are left out and a block string (a
-    docstring) is one string token on one line: two functions that share only their
-    documentation are not copies, and a docstring is not lines of code."""
-    words: list[str] = []
-    shape: list[str] = []
-    lines = 0
-    for line in _BLOCK_STRING.sub('""', text).split("\n"):
-        if not line.strip() or _COMMENT_LINE.match(line):
-            continue
-        lines += 1
-        for tok in _TOKEN.findall(line):
-            first = tok[0]
-            if first.isalpha() or first == "_":
-                low = tok.lower()
-                if low in KEYWORDS:
-                    words.append(low)
-                    shape.append(low)
-                else:
-                    words.extend(split_identifier(tok) or [low])
-                    shape.append("$")
-            elif first.isdigit():
-                words.append(tok)
-                shape.append("0")
-            elif first in "\"'`":
-                words.append(tok)
-                shape.append('"')
-            else:
-                words.append(tok)
-                shape.append(tok)
-    return Tokens(tuple(words), tuple(shape), lines)
-
-
-def shingles(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
-    """The multiset of runs of `n` consecutive tokens (the whole sequence when shorter)."""
-    if len(tokens) <= n:
-        return Counter([tuple(tokens)])
-    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-
-
-def dice(a: Counter[tuple[str, ...]], b: Counter[tuple[str, ...]]) -> float:
-    """2·|a ∩ b| / (|a| + |b|) of two multisets: 1 for the same, 0 for nothing shared."""
-    total = a.total() + b.total()
-    if total == 0:
-        return 1.0
-    if len(a) > len(b):
-        a, b = b, a
-    common = sum(min(count, b[key]) for key, count in a.items() if key in b)
-    return 2 * common / total
-
-
-def lexical_similarity(a: Tokens, b: Tokens) -> float:
-    """How alike two chunks read, 0..1: the mean of the Dice overlap of their word shingles
-    (an edited copy keeps most of them) and of their shape shingles (a copy with renamed
-    identifiers keeps those). Shingles, not an alignment: linear time, and an edit costs only
-    the few shingles around it."""
-    return (dice(a.word_shingles, b.word_shingles) + dice(a.shape_shingles, b.shape_shingles)) / 2
-
-
 _DEFINES = r"\b(def|class|function|func|fn|fun|sub|struct|interface|impl|trait|enum|type)\s+"
 _LEADING = re.compile(r"^\s*(@|#|//|/\*|\*|--|\[|\#\[)")
 
 
 def _is_code(line: str) -> bool:
     s = line.strip()
-    return bool(s) and not _COMMENT_LINE.match(line) and not s.startswith(("@", '"""', "'''"))
+    return bool(s) and not COMMENT_LINE.match(line) and not s.startswith(("@", '"""', "'''"))
 
 
 def header_line(text: str, symbol: str | None) -> int:

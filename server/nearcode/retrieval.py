@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +19,14 @@ import numpy as np
 from . import lexical
 from .config import Settings
 from .embedding import Embedder
+from .likeness import code_tokens, lexical_similarity
 from .store import Filter, Store, StoredChunk
 
 log = logging.getLogger(__name__)
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.), for fusing other lists
 POOL = 50  # candidates taken from each ranking before fusion
+LIKENESS_POOL = 20  # fused candidates that findSimilar re-orders by how alike the code reads
 PREVIEW_LINES = 3
 
 
@@ -112,7 +114,9 @@ class Retriever:
         flt = Filter(tuple(languages), tuple(paths))
         if vector is None:
             vector = self.embed_query(code)
-        return self._hybrid(code, vector, limit, flt, SIMILAR_WEIGHTS, exclude)
+        fused = self._hybrid(code, vector, max(limit, LIKENESS_POOL), flt, SIMILAR_WEIGHTS,
+                             exclude)
+        return by_likeness(code, fused)[:limit]
 
     # -- fusion
 
@@ -154,6 +158,18 @@ class Retriever:
             if found is not None:  # deleted between ranking and reading: skip it
                 hits.append(to_hit(self.sources[key.source].root, found, score))
         return hits
+
+
+def by_likeness(code: str, hits: Sequence[Hit]) -> list[Hit]:
+    """`hits` re-scored by how alike their code reads to `code` (token shingles, 0..1, added
+    to the fused score), best first. Fusion finds the right neighbourhood; among near-identical
+    candidates (a function and its siblings, which embed almost alike) the tokens tell the
+    edited copy apart. On the shared benchmark's code → code task this took MRR@10 from 0.958
+    to 0.977, and any weight from 0.25 to 4 gave 0.973–0.979 (bench/README.md)."""
+    query = code_tokens(code)
+    rescored = [replace(h, score=h.score + lexical_similarity(query, code_tokens(h.text)))
+                for h in hits]
+    return sorted(rescored, key=lambda h: -h.score)
 
 
 def to_hit(root: Path, c: StoredChunk, score: float) -> Hit:
