@@ -4,6 +4,7 @@ Both are hybrid: a dense ranking (cosine of embeddings) and a lexical ranking (F
 identifier-split words) are fused by weighted, normalised scores, over every workspace folder's
 store at once. Weights differ by task because the two rankings are good at different
 things: the model at intent ("remove duplicates keeping order"), words at near-clones.
+`similar` then re-orders its top candidates by how alike their tokens read (likeness.py).
 """
 
 from __future__ import annotations
