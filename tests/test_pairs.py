@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from nearcode import pairs
+from nearcode.chunking import chunk_text
 from nearcode.config import Settings
 from nearcode.languages import BY_NAME, language_for_path
 
@@ -43,22 +44,40 @@ def _kept(query: str, body_lines: list[str]) -> bool:
             and len(nonblank) >= pairs.MIN_BODY_LINES and dense >= pairs.MIN_BODY_CHARS)
 
 
+def _code_lines(path: Path, lines: list[str], name: str, start: int, end: int,
+                doc: tuple[int, int]) -> list[str]:
+    """The code side of definition `name` on 1-based lines start..end without its doc lines:
+    the whole definition, or, when the chunker cuts it into pieces (a class with several
+    members, a very long function), the chunk that holds its first line if that chunk is the
+    definition's own (a class header too small to stand alone joins its first member's chunk,
+    which is then the member's: no code)."""
+    chunk = next(c for c in chunk_text("\n".join(lines), language_for_path(path) or "", path.name)
+                 if c.start_line <= start <= c.end_line)
+    if chunk.end_line < end:
+        if (chunk.symbol or "").rsplit(".", 1)[-1] != name:
+            return []
+        start, end = chunk.start_line, chunk.end_line
+    return [ln for i, ln in enumerate(lines[start - 1 : end], start)
+            if not doc[0] <= i <= doc[1]]
+
+
 def _python_expected(path: Path) -> list[tuple[str, str, list[str]]]:
-    """(qualname, first sentence, code lines without the docstring) of documented functions."""
+    """(qualname, first sentence, code lines without the docstring) of documented functions
+    and classes."""
     lines = path.read_text().split("\n")
     out = []
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 doc = ast.get_docstring(child)
                 if doc:
                     d = child.body[0]
                     start = min([child.lineno] + [x.lineno for x in child.decorator_list])
-                    code = [ln for i, ln in enumerate(lines[start - 1 : child.end_lineno], start)
-                            if not d.lineno <= i <= d.end_lineno]  # type: ignore[operator]
+                    code = _code_lines(path, lines, child.name, start, child.end_lineno,  # type: ignore[arg-type]
+                                       (d.lineno, d.end_lineno))  # type: ignore[arg-type]
                     out.append((prefix + child.name, _sentence(doc), code))
-            elif isinstance(child, ast.ClassDef):
+            if isinstance(child, ast.ClassDef):
                 visit(child, prefix + child.name + ".")
 
     visit(ast.parse("\n".join(lines)), "")
@@ -70,7 +89,7 @@ _DOC_BLOCK = re.compile(
     r"(?P<attrs>(?:[ \t]*(?:#\[[^\n]*\]|@\w+(?:\([^)\n]*\))?)[ \t]*\n)*)"
     r"(?P<head>[^\n]*)", re.S)
 _NAME = re.compile(
-    r"(?:function\s+|const\s+|fn\s+|func\s+(?:\([^)]*\)\s*)?|type\s+)(\w+)|(\w+)\s*\(")
+    r"(?:function\s+|const\s+|fn\s+|func\s+(?:\([^)]*\)\s*)?|type\s+|class\s+)(\w+)|(\w+)\s*\(")
 
 
 def _comment_expected(path: Path) -> list[tuple[str, str, list[str]]]:
@@ -99,7 +118,9 @@ def _comment_expected(path: Path) -> list[tuple[str, str, list[str]]]:
         indent = re.match(r"\s*", m["head"]).group(0)  # type: ignore[union-attr]
         end = next(i for i in range(start, len(lines)) if lines[i] == indent + "}"
                    or lines[i] == indent + "};")
-        out.append((name[1] or name[2], _sentence("\n".join(cleaned)), lines[start : end + 1]))
+        doc_rows = (text[: m.start()].count("\n") + 1, start)  # 1-based, through the attributes
+        code = _code_lines(path, lines, name[1] or name[2], start + 1, end + 1, doc_rows)
+        out.append((name[1] or name[2], _sentence("\n".join(cleaned)), code))
     return out
 
 

@@ -10,7 +10,9 @@ it: the same chunk `chunking.chunk_text` makes, its doc removed, behind the same
 - `name`: the name of an undocumented function split into words (`parse_http_response` →
   "parse http response") ↔ its code. Weaker: the words are already in the code.
 
-Dropped: test files, definitions split into several chunks, tiny bodies, docs of fewer than
+A definition too long for one chunk is paired through its first chunk (its header, signature
+and first lines: what search finds for it). Dropped: test files, the later pieces of such a
+definition, tiny bodies, docs of fewer than
 MIN_QUERY_WORDS words or that are boilerplate ("TODO", "See base class."), and any pair whose
 query or code was already seen. `split` holds out whole files, chosen by a seeded hash, so no
 file lands on both sides.
@@ -189,10 +191,14 @@ def mine_text(text: str, spec: LanguageSpec, path: str, dropped: Counter[str] | 
         inside = [d for d in defs if lo <= d.start and d.end <= hi]
         top = [d for d in inside if not any(o is not d and o.start <= d.start and d.end <= o.end
                                             for o in inside)]
-        if not top:
-            dropped["split definition"] += 1
-            continue
-        d = max(top, key=lambda d: d.end - d.start)
+        if top:
+            d = max(top, key=lambda d: d.end - d.start)
+        else:  # a long definition split into pieces: its first piece stands for it
+            opened = [d for d in defs if lo <= d.start <= hi < d.end]
+            if not opened:
+                dropped["split definition"] += 1
+                continue
+            d = min(opened, key=lambda d: d.start)
         pair = _pair(chunk, d, lines, path, names)
         if isinstance(pair, str):
             dropped[pair] += 1
