@@ -198,6 +198,11 @@ def test_refuses_a_budget_that_fits_no_step(tmp_path: Path, monkeypatch: pytest.
     assert code == cli.EXIT_USAGE
     assert "one training step of 8 pairs takes about" in err and "--minutes 0.001" in err
     assert not (models.models_dir()).exists() or not any(models.models_dir().iterdir())
+    mined, split = training.mine_split([corpus], Settings(), 0)
+    n = sum(1 for p in split.train if p.kind != "name")
+    code, _, err = run(capsys, "train", str(corpus), "--batch-size", str(n + 1))
+    assert code == cli.EXIT_USAGE
+    assert f"--batch-size {n + 1} is more than the {n} training pairs found" in err
 
 
 def test_refuses_missing_model_and_taken_name(with_model: training.Result,
@@ -221,3 +226,24 @@ def test_refuses_without_the_trainer_dependencies(monkeypatch: pytest.MonkeyPatc
                         lambda name, *a: None if name == "accelerate" else real(name, *a))
     with pytest.raises(training.TrainingError, match="needs accelerate: pip install"):
         training.train([FIXTURE], Settings(), training.TrainOptions())
+
+
+@pytest.mark.parametrize("later_step_s, total", [(5.0, 10), (20.0, 4)])
+def test_budget_judges_the_pace_after_the_first_step(monkeypatch: pytest.MonkeyPatch,
+                                                    later_step_s: float, total: int) -> None:
+    # 100 s of budget for 10 steps; step 1 takes 30 s (it pays for the trainer's set-up).
+    # At 5 s a step after it, all 10 fit: the plan keeps them. At 20 s, step 2 ends at 50 s,
+    # and 50 s more fit 2 more steps: the plan shrinks to 4.
+    from types import SimpleNamespace
+
+    clock = [0.0]
+    monkeypatch.setattr(training.time, "monotonic", lambda: clock[0])
+    plan = training._Plan(10, 1, adaptive=True)
+    budget = training._budget_callback(plan, 100.0, None, [])
+    control = SimpleNamespace(should_training_stop=False)
+    clock[0] = 30.0
+    budget.on_step_end(None, SimpleNamespace(global_step=1, max_steps=10), control)
+    assert plan.total == 10 and not control.should_training_stop
+    clock[0] += later_step_s
+    budget.on_step_end(None, SimpleNamespace(global_step=2, max_steps=10), control)
+    assert plan.total == total

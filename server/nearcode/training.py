@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import models, pairs
+from . import batching, models, pairs
 from .config import Settings
 from .embedding import fingerprint, normalize
 from .evaluation import Metrics, evaluate
@@ -287,6 +287,7 @@ def _budget_callback(plan: _Plan, deadline: float, progress: ProgressFn | None,
 
         def __init__(self) -> None:
             self.started = time.monotonic()
+            self.first_done: float | None = None  # when step 1 ended
 
         def on_log(self, args, state, control, logs=None, **kw):  # type: ignore[no-untyped-def]
             if logs and "loss" in logs:
@@ -297,8 +298,15 @@ def _budget_callback(plan: _Plan, deadline: float, progress: ProgressFn | None,
         def on_step_end(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
             now = time.monotonic()
             done = plan.done = state.global_step
-            per_step = (now - self.started) / max(done, 1)
-            if plan.adaptive:
+            if self.first_done is None:
+                self.first_done = now
+            # Step 1 also pays for the trainer's set-up: judging the pace by it would shrink
+            # the plan for good, so the pace is that of the steps after it.
+            if done > 1:
+                per_step = (now - self.first_done) / (done - 1)
+            else:
+                per_step = now - self.started
+            if plan.adaptive and done > 1:
                 fits = done + int((deadline - now) // per_step)
                 plan.total = max(done, min(plan.total, fits))
             log.info("step %d/%d: %.1fs per step so far", done, plan.total, per_step)
@@ -333,6 +341,9 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     train_pairs = pairs.shuffled(train_pairs, opts.seed)
     if opts.max_train_pairs:
         train_pairs = train_pairs[: opts.max_train_pairs]
+    if opts.batch_size > len(train_pairs):
+        raise TrainingError(f"--batch-size {opts.batch_size} is more than the {len(train_pairs)} "
+                            "training pairs found; give a smaller one")
     t_mined = time.monotonic()
 
     base_ref = models.base_model()
@@ -350,8 +361,8 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
         del base_model
     texts = anchors(train_pairs, opts.query, opts.seed)
     codes = [p.code for p in train_pairs]
-    sample = slice(0, min(LOSS_SAMPLE, len(train_pairs)))
-    loss_before = symmetric_loss(start_embedder, texts[sample], codes[sample])
+    sample = (texts[:LOSS_SAMPLE], codes[:LOSS_SAMPLE])
+    loss_before = symmetric_loss(start_embedder, *sample)
     t_evaluated = time.monotonic()
 
     # size the run: whole epochs' worth of steps, cut to what fits the time budget
@@ -384,14 +395,22 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
              opts.batch_size, step_s, planned, fit)
     if steps < planned:
         log.info("time budget fits %d of %d steps (%.1fs each)", steps, planned, step_s)
-    used = steps * opts.batch_size
+    # the pairs trained on (one epoch's worth at most: more epochs go over them again),
+    # grouped into batches by topic
+    say(Progress("batch"))
+    t_batching = time.monotonic()
+    take = min(steps * opts.batch_size, len(texts))
+    order = batching.topic_order(start_embedder.embed_batch(texts[:take]), opts.batch_size,
+                                 opts.seed)
+    texts, codes = [texts[i] for i in order], [codes[i] for i in order]
+    batching_s = time.monotonic() - t_batching
     say(Progress("train", 0, steps))
 
     losses: list[float] = []
     cpu0 = _cpu_seconds()
     plan = _Plan(steps, math.ceil(steps * opts.warmup) if opts.warmup < 1 else int(opts.warmup),
                  adaptive=opts.max_steps is None)
-    trained_s = _fit(model, loss, texts[:used], codes[:used], opts, plan,
+    trained_s = _fit(model, loss, texts, codes, opts, plan,
                      time.monotonic() + budget, progress, losses)
     t_trained = time.monotonic()
     trained_cpu = _cpu_seconds() - cpu0
@@ -400,12 +419,13 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     say(Progress("evaluate"))
     trained = ModelEmbedder(model, f"{name}@trained")
     metrics["trained"] = evaluate(split.heldout, trained)
-    loss_after = symmetric_loss(trained, texts[sample], codes[sample])
+    loss_after = symmetric_loss(trained, *sample)
 
     seconds = {
         "mining": round(t_mined - t0, 1), "evaluation": round(t_evaluated - t_mined
                                                              + time.monotonic() - t_trained, 1),
-        "training": round(trained_s, 1), "training_cpu": round(trained_cpu, 1),
+        "batching": round(batching_s, 1), "training": round(trained_s, 1),
+        "training_cpu": round(trained_cpu, 1),
     }
     manifest: dict[str, Any] = {
         "name": name,
@@ -462,7 +482,6 @@ def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainO
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
     )
-    from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer.data_collator import (
         SentenceTransformerDataCollator,
     )
@@ -488,6 +507,13 @@ def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainO
                 self.lr_scheduler = LambdaLR(opt, plan.factor)
             return self.lr_scheduler
 
+        def get_batch_sampler(self, dataset: Any, batch_size: int, drop_last: bool,
+                              *args: Any, **kw: Any) -> Any:
+            """The pairs come in batch order (batching.topic_order): take them as they are."""
+            from torch.utils.data import BatchSampler, SequentialSampler
+
+            return BatchSampler(SequentialSampler(dataset), batch_size, drop_last=True)
+
         def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
             pass  # no model card: it samples the data (a tqdm bar) and draws from `random`
 
@@ -497,7 +523,7 @@ def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainO
         args = SentenceTransformerTrainingArguments(
             output_dir=out, max_steps=plan.total, per_device_train_batch_size=opts.batch_size,
             learning_rate=opts.learning_rate, seed=opts.seed, data_seed=opts.seed,
-            batch_sampler=BatchSamplers.NO_DUPLICATES, logging_steps=1, save_strategy="no",
+            logging_steps=1, save_strategy="no",
             report_to="none", disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
             dataloader_pin_memory=False, dataloader_drop_last=True,
         )

@@ -85,7 +85,7 @@ def _reporter(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:
     """Progress on stderr: a line per phase, and a tqdm bar with ETA while training."""
     state: dict[str, Any] = {"bar": None, "phase": None}
     words = {"mine": "mining pairs", "evaluate": "evaluating on held-out pairs",
-             "train": "training"}
+             "batch": "grouping pairs into batches by topic", "train": "training"}
 
     def update(p: Any) -> None:
         if quiet:
