@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from nearcode import pairs
-from nearcode.chunking import chunk_text
+from nearcode.chunking import Chunk, chunk_text
 from nearcode.config import Settings
 from nearcode.languages import BY_NAME, language_for_path
 
@@ -44,15 +44,14 @@ def _kept(query: str, body_lines: list[str]) -> bool:
             and len(nonblank) >= pairs.MIN_BODY_LINES and dense >= pairs.MIN_BODY_CHARS)
 
 
-def _code_lines(path: Path, lines: list[str], name: str, start: int, end: int,
+def _code_lines(chunks: list[Chunk], lines: list[str], name: str, start: int, end: int,
                 doc: tuple[int, int]) -> list[str]:
     """The code side of definition `name` on 1-based lines start..end without its doc lines:
     the whole definition, or, when the chunker cuts it into pieces (a class with several
     members, a very long function), the chunk that holds its first line if that chunk is the
     definition's own (a class header too small to stand alone joins its first member's chunk,
     which is then the member's: no code)."""
-    chunk = next(c for c in chunk_text("\n".join(lines), language_for_path(path) or "", path.name)
-                 if c.start_line <= start <= c.end_line)
+    chunk = next(c for c in chunks if c.start_line <= start <= c.end_line)
     if chunk.end_line < end:
         if (chunk.symbol or "").rsplit(".", 1)[-1] != name:
             return []
@@ -65,6 +64,7 @@ def _python_expected(path: Path) -> list[tuple[str, str, list[str]]]:
     """(qualname, first sentence, code lines without the docstring) of documented functions
     and classes."""
     lines = path.read_text().split("\n")
+    chunks = chunk_text("\n".join(lines), "python", path.name)
     out = []
 
     def visit(node: ast.AST, prefix: str) -> None:
@@ -74,7 +74,7 @@ def _python_expected(path: Path) -> list[tuple[str, str, list[str]]]:
                 if doc:
                     d = child.body[0]
                     start = min([child.lineno] + [x.lineno for x in child.decorator_list])
-                    code = _code_lines(path, lines, child.name, start, child.end_lineno,  # type: ignore[arg-type]
+                    code = _code_lines(chunks, lines, child.name, start, child.end_lineno,  # type: ignore[arg-type]
                                        (d.lineno, d.end_lineno))  # type: ignore[arg-type]
                     out.append((prefix + child.name, _sentence(doc), code))
             if isinstance(child, ast.ClassDef):
@@ -96,6 +96,7 @@ def _comment_expected(path: Path) -> list[tuple[str, str, list[str]]]:
     """(name, first sentence, code lines) for each doc comment followed by a definition."""
     text = path.read_text()
     lang = language_for_path(path)
+    chunks = chunk_text(text, lang or "", path.name)
     out = []
     for m in _DOC_BLOCK.finditer(text):
         doc = m["doc"]
@@ -119,7 +120,7 @@ def _comment_expected(path: Path) -> list[tuple[str, str, list[str]]]:
         end = next(i for i in range(start, len(lines)) if lines[i] == indent + "}"
                    or lines[i] == indent + "};")
         doc_rows = (text[: m.start()].count("\n") + 1, start)  # 1-based, through the attributes
-        code = _code_lines(path, lines, name[1] or name[2], start + 1, end + 1, doc_rows)
+        code = _code_lines(chunks, lines, name[1] or name[2], start + 1, end + 1, doc_rows)
         out.append((name[1] or name[2], _sentence("\n".join(cleaned)), code))
     return out
 

@@ -1,9 +1,6 @@
 """How alike two pieces of code read, by their tokens: the measure behind near-duplicates
 (duplicates.py confirms embedding neighbours with it) and findSimilar's final ordering
 (retrieval.py re-ranks the fused top candidates with it).
-
-Shingles of two token streams, not an alignment: linear time, and an edit costs only the few
-shingles around it.
 """
 
 from __future__ import annotations
