@@ -215,6 +215,34 @@ def test_split_holds_out_whole_files_deterministically(mined: pairs.Mined) -> No
     assert len(splits) > 1  # the seed matters
 
 
+def _documented_tree(root: Path, files: range, per_file: int) -> None:
+    for f in files:
+        funcs = [f'def step_{f}_{i}(values):\n'
+                 f'    """Scale value set {f} by factor {i} and sum it."""\n'
+                 f'    total = 0\n    for v in values:\n        total += v * {i + 2}\n'
+                 f'    return total + {f}\n' for i in range(per_file)]
+        (root / f"mod{f}.py").write_text("\n\n".join(funcs))
+
+
+def test_heldout_files_come_from_the_workspace_when_it_has_enough(tmp_path: Path) -> None:
+    ws, extra = tmp_path / "ws", tmp_path / "extra"
+    ws.mkdir(), extra.mkdir()
+    _documented_tree(ws, range(3), per_file=4)  # 12 documented pairs: a fifth is 2.4
+    _documented_tree(extra, range(3, 8), per_file=4)
+    mined = pairs.mine([ws, extra], Settings())
+    assert mined.workspace == "ws"
+    assert Counter(p.path.split("/")[0] for p in mined.pairs if p.kind != "name") == \
+        {"ws": 12, "extra": 20}
+    for seed in range(8):
+        s = pairs.split(mined.pairs, seed, min_heldout=2, max_heldout=5,
+                        workspace=mined.workspace)
+        assert s.heldout and all(f.startswith("ws/") for f in s.heldout_files)
+    # too few workspace pairs for min_heldout (a fifth of 12 < 3): every root may be held out
+    fallback = {f.split("/")[0] for seed in range(8) for f in pairs.split(
+        mined.pairs, seed, min_heldout=3, max_heldout=5, workspace=mined.workspace).heldout_files}
+    assert fallback == {"ws", "extra"}
+
+
 def test_doc_text_helpers() -> None:
     assert pairs.first_sentence("Do a thing, e.g. this one. Then more.\n\nNext") == \
         "Do a thing, e.g. this one."

@@ -92,6 +92,7 @@ class Mined:
 
     pairs: list[Pair] = field(default_factory=list)
     files: int = 0
+    workspace: str = ""  # the first root's label: its pairs' paths start with it and a "/"
     dropped: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, int]:
@@ -125,6 +126,7 @@ def mine(roots: Sequence[Path], settings: Settings, names: bool = True) -> Mined
     seen_code: set[str] = set()
     raw: list[Pair] = []
     for label, root in _labels(roots):
+        out.workspace = out.workspace or label
         for info in scan.FileFilter(root, settings).walk():
             spec = BY_NAME.get(info.language)
             if spec is None or spec.grammar is None:
@@ -393,20 +395,29 @@ def is_useful_query(query: str) -> bool:
 
 
 def split(pairs: Sequence[Pair], seed: int = 0, heldout_fraction: float = 0.2,
-          min_heldout: int = 20, max_heldout: int = 500) -> Split:
+          min_heldout: int = 20, max_heldout: int = 500, workspace: str = "") -> Split:
     """Hold out whole files: files in the order of a seeded hash of their path, taken until the
     held-out side has `heldout_fraction` of the documented pairs (between `min_heldout` and
     `max_heldout`). The rest trains. The same corpus and seed give the same split, and a
     file's place in the order does not depend on the other files.
 
+    Held-out files come from the `workspace` root (a label, see `Mined.workspace`) when it has
+    enough documented pairs for a fifth of them to reach `min_heldout`: the measure is then of
+    the user's code, and extra source trees only train. Otherwise they come from all roots.
+
     Held-out pairs are documented ones only (name pairs are too easy to measure anything);
     name pairs of held-out files are dropped rather than trained on.
     """
     documented = [p for p in pairs if p.kind != "name"]
+    own = [p for p in documented if p.path.startswith(f"{workspace}/")] if workspace else []
+    if len(own) * heldout_fraction >= min_heldout:
+        documented = own
+    eligible = {p.path for p in documented}
     target = max(min_heldout, min(max_heldout, round(len(documented) * heldout_fraction)))
     by_file: dict[str, list[Pair]] = {}
     for p in pairs:
-        by_file.setdefault(p.path, []).append(p)
+        if p.path in eligible:
+            by_file.setdefault(p.path, []).append(p)
     order = sorted(by_file, key=lambda f: hashlib.sha256(f"{seed}:{f}".encode()).hexdigest())
     held: set[str] = set()
     count = 0

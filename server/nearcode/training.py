@@ -108,7 +108,8 @@ def mine_split(roots: Sequence[Path], settings: Settings, seed: int,
                ) -> tuple[pairs.Mined, pairs.Split]:
     """Pairs of `roots` and their split by file (the same for `train` and `eval`)."""
     mined = pairs.mine(roots, settings, names=True)
-    return mined, pairs.split(mined.pairs, seed, heldout_fraction, MIN_HELDOUT_PAIRS, max_heldout)
+    return mined, pairs.split(mined.pairs, seed, heldout_fraction, MIN_HELDOUT_PAIRS, max_heldout,
+                              mined.workspace)
 
 
 def check_enough(mined: pairs.Mined, split: pairs.Split, min_train: int | None = None,
