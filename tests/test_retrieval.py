@@ -282,3 +282,25 @@ def test_two_folders_with_the_same_name_and_one_db_setting(tmp_path: Path) -> No
     hits = ws.retriever.search("thing", 10)
     assert {(h.root, h.path) for h in hits} == {(a.resolve(), "one.py"), (b.resolve(), "two.py")}
     ws.close()
+
+
+def test_nested_folders_index_each_file_once(tmp_path: Path) -> None:
+    outer = write_tree(tmp_path / "outer", {
+        "top.py": "def top_level(x):\n    return x + 1\n",
+        "pkg/inner_mod.py": "def inner_function(y):\n    return y * 2\n",
+        "pkg/sub/deep.py": "def deep_function(z):\n    return z - 3\n",
+    })
+    inner = outer / "pkg"
+    ws = Workspace([outer, inner], Settings(model="fake"), embedder=FakeEmbedder())
+    try:
+        ws.sync()
+        files = {f.root.name: set(f.store.file_states()) for f in ws.folders}
+        assert files == {"outer": {"top.py"}, "pkg": {"inner_mod.py", "sub/deep.py"}}
+        hits = ws.retriever.search("inner function", 10)
+        assert [(h.path, h.root) for h in hits if "inner_function" in h.text] == \
+            [("inner_mod.py", inner.resolve())]
+        # an edit under the inner folder belongs to it alone
+        assert ws.folder_for(inner / "inner_mod.py") == (ws.folders[1], "inner_mod.py")
+        assert ws.folders[0].indexer.filter.name_skip_reason("pkg/inner_mod.py") == "ignored"
+    finally:
+        ws.close()

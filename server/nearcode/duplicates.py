@@ -339,7 +339,7 @@ def _neighbour_pairs(
                         continue
                     seen.add(key)
                 other, other_tokens = entry
-                if member.overlaps(other):  # one file indexed by two nested folders, windows
+                if member.overlaps(other):  # overlapping line windows of one file
                     continue
                 lexical = lexical_similarity(tokens, other_tokens)
                 if lexical >= opts.lexical_min:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,11 +73,12 @@ class Indexer:
 
     Not thread-safe: one indexer thread calls it (the server serialises through a queue)."""
 
-    def __init__(self, root: Path, store: Store, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, root: Path, store: Store, embedder: Embedder, settings: Settings,
+                 inner: Sequence[Path] = ()) -> None:
         self.root = root.resolve()
         self.store = store
         self.embedder = embedder
-        self.filter = scan.FileFilter(self.root, settings)
+        self.filter = scan.FileFilter(self.root, settings, inner)
         self.buffers: dict[str, str] = {}  # rel path -> unsaved text
         self._buffer_lock = threading.Lock()
 

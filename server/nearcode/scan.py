@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,10 +75,13 @@ class FileFilter:
 
     Nested .gitignore files are honoured with git's precedence (the deepest match wins); their
     compiled patterns are cached until `reset()` (called when an ignore file changes).
+    `inner` folders (other workspace folders inside this one) are left to their own index, so
+    no file is indexed twice.
     """
 
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(self, root: Path, settings: Settings, inner: Sequence[Path] = ()) -> None:
         self.root = root.resolve()
+        self._inner = {r for r in (self.relative(p) for p in inner) if r not in (None, ".")}
         self.max_bytes = settings.max_file_bytes
         root_lines = list(DEFAULT_EXCLUDES) + list(settings.exclude)
         info_exclude = self.root / ".git" / "info" / "exclude"
@@ -101,6 +105,8 @@ class FileFilter:
 
     def ignored(self, rel_path: str, is_dir: bool = False) -> bool:
         """True when ignore rules exclude `rel_path` (posix, relative to the root)."""
+        if is_dir and rel_path in self._inner:
+            return True
         probe = rel_path + "/" if is_dir else rel_path
         parts = rel_path.split("/")
         # deepest ignore file first: its verdict, if it has one, wins

@@ -75,13 +75,16 @@ class Workspace:
         self._model_folder = self._resolved_folder() if embedder is None else None
         self.embedder = embedder if embedder is not None else load_embedder(settings)
         self.folders: list[Folder] = []
-        for root in dict.fromkeys(check_root(Path(r)) for r in roots):
+        unique = list(dict.fromkeys(check_root(Path(r)) for r in roots))
+        for root in unique:
+            inner = [r for r in unique if root in r.parents]  # indexed by their own folder
             db = Path(settings.db_path) if settings.db_path else default_db_path(root)
             if settings.db_path and len(roots) > 1:
                 # name + hash of the path: two folders may share a name (a/src, b/src)
                 db = db.with_name(f"{db.stem}-{default_db_path(root).stem}{db.suffix}")
             store = open_store(root, db, settings, write_shared)
-            self.folders.append(Folder(root, store, Indexer(root, store, self.embedder, settings)))
+            self.folders.append(Folder(root, store, Indexer(root, store, self.embedder, settings,
+                                                               inner)))
         self.retriever = Retriever(
             [Source(f.root, f.store) for f in self.folders], self.embedder, settings)
         self.write_lock = threading.Lock()  # one writer at a time across folders
