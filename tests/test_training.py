@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from nearcode import cli, models, pairs, training
+from nearcode import cli, fitting, models, pairs, training
 from nearcode.config import Settings
 from nearcode.workspace import Workspace
 
@@ -238,8 +238,8 @@ def test_budget_judges_the_pace_after_the_first_step(monkeypatch: pytest.MonkeyP
 
     clock = [0.0]
     monkeypatch.setattr(training.time, "monotonic", lambda: clock[0])
-    plan = training._Plan(10, 1, adaptive=True)
-    budget = training._budget_callback(plan, 100.0, None, [])
+    plan = fitting.Plan(10, 1, adaptive=True)
+    budget = fitting.budget_callback(plan, 100.0, None, [])
     control = SimpleNamespace(should_training_stop=False)
     clock[0] = 30.0
     budget.on_step_end(None, SimpleNamespace(global_step=1, max_steps=10), control)

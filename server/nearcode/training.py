@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from . import batching, models, pairs
 from .config import Settings
 from .embedding import fingerprint, normalize
 from .evaluation import Metrics, evaluate
+from .fitting import SAFETY, Plan, Progress, ProgressFn, estimate_step_seconds, run_trainer
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ MIN_TRAIN_PAIRS = 128  # documented pairs on the training side (two batches of 6
 MIN_HELDOUT_PAIRS = 20  # documented pairs held out to measure the result
 SCALE = 20.0  # 1 / temperature of the in-batch softmax
 LOSS_SAMPLE = 64  # training pairs on which the loss is measured before and after
-SAFETY = 1.15  # the first step's time estimate times this must fit the budget
 
 
 class TrainingError(RuntimeError):
@@ -74,17 +74,6 @@ class TrainOptions:
     max_train_pairs: int | None = None  # use only this many training pairs (a seeded sample)
 
 
-@dataclass
-class Progress:
-    """Where training is: a phase, and within 'train' the step of steps and the last loss."""
-
-    phase: str
-    step: int = 0
-    steps: int = 0
-    loss: float | None = None
-
-
-ProgressFn = Callable[[Progress], None]
 
 
 @dataclass
@@ -220,106 +209,6 @@ def check_name(name: str) -> str:
     return name
 
 
-# ----------------------------------------------------------------------------- time budget
-
-
-def estimate_step_seconds(model: Any, loss: Any, texts: Sequence[str], codes: Sequence[str],
-                          batch_size: int, seed: int = 0, samples: int = 8) -> float:
-    """Seconds one optimizer step of `batch_size` pairs takes.
-
-    One mini-batch step is timed; a step costs about that per token, and its tokens are those
-    of its mini-batches, each padded to its longest text once a batch is sorted by code length
-    (as `_ByCodeLength` does). Averaged over a few seeded batches. Leaves no gradients behind.
-    """
-    m = min(len(texts), loss.mini_batch_size)
-    features = [model.preprocess(list(texts[:m])), model.preprocess(list(codes[:m]))]
-    probe_tokens = sum(f["input_ids"].numel() for f in features)
-    model.train()
-    start = time.monotonic()
-    value = loss(features, None)
-    value.backward()
-    seconds = time.monotonic() - start
-    model.zero_grad(set_to_none=True)
-
-    def tokens(items: Sequence[str]) -> list[int]:
-        ids = model.tokenizer(list(items), truncation=True, max_length=model.max_seq_length)
-        return [len(x) for x in ids["input_ids"]]
-
-    rng = np.random.default_rng(seed)
-    n = min(batch_size, len(texts))
-    per_step = []
-    for _ in range(samples):
-        pick = rng.choice(len(texts), size=n, replace=False)
-        order = sorted(pick, key=lambda i: len(codes[i]))
-        t_len, c_len = tokens([texts[i] for i in order]), tokens([codes[i] for i in order])
-        step = 0
-        for lo in range(0, n, m):
-            for lens in (t_len[lo : lo + m], c_len[lo : lo + m]):
-                step += max(lens) * len(lens)
-        per_step.append(step)
-    return seconds * float(np.mean(per_step)) / probe_tokens * batch_size / n
-
-
-@dataclass
-class _Plan:
-    """The step count the learning-rate schedule decays over. Under a time budget it shrinks
-    when steps turn out slower than estimated (a shared machine), so that the rate still
-    reaches zero on the last step that fits, instead of training stopping half-way down."""
-
-    total: int
-    warmup: int
-    adaptive: bool
-    done: int = 0
-
-    def factor(self, step: int) -> float:
-        """Linear warm-up, then linear decay to 0 at `total` (as transformers' 'linear')."""
-        if step < self.warmup:
-            return step / max(1, self.warmup)
-        return max(0.0, (self.total - step) / max(1, self.total - self.warmup))
-
-
-def _budget_callback(plan: _Plan, deadline: float, progress: ProgressFn | None,
-                     losses: list[float]) -> Any:
-    from transformers import TrainerCallback
-
-    class Budget(TrainerCallback):  # type: ignore[misc]
-        """Fits the plan to the time left; stops before a step that would end past the
-        deadline; reports progress."""
-
-        def __init__(self) -> None:
-            self.started = time.monotonic()
-            self.first_done: float | None = None  # when step 1 ended
-
-        def on_log(self, args, state, control, logs=None, **kw):  # type: ignore[no-untyped-def]
-            if logs and "loss" in logs:
-                losses.append(float(logs["loss"]))
-                if progress is not None:
-                    progress(Progress("train", state.global_step, plan.total, losses[-1]))
-
-        def on_step_end(self, args, state, control, **kw):  # type: ignore[no-untyped-def]
-            now = time.monotonic()
-            done = plan.done = state.global_step
-            if self.first_done is None:
-                self.first_done = now
-            # Step 1 also pays for the trainer's set-up: judging the pace by it would shrink
-            # the plan for good, so the pace is that of the steps after it.
-            if done > 1:
-                per_step = (now - self.first_done) / (done - 1)
-            else:
-                per_step = now - self.started
-            if plan.adaptive and done > 1:
-                fits = done + int((deadline - now) // per_step)
-                plan.total = max(done, min(plan.total, fits))
-            log.info("step %d/%d: %.1fs per step so far", done, plan.total, per_step)
-            if done >= plan.total or now + per_step > deadline:
-                if done < state.max_steps:
-                    log.info("time budget: stopping after %d steps", done)
-                control.should_training_stop = True
-            return control
-
-    return Budget()
-
-
 # ----------------------------------------------------------------------------- training
 
 
@@ -385,15 +274,15 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
                                     opts.seed) * SAFETY
     steps_per_epoch = max(1, len(train_pairs) // opts.batch_size)
     planned = opts.max_steps or max(1, math.ceil(opts.epochs * steps_per_epoch))
-    fit = int(budget // step_s)
-    if fit < 1:
+    fits = int(budget // step_s)
+    if fits < 1:
         raise TrainingError(
             f"one training step of {opts.batch_size} pairs takes about {step_s:.0f}s here, "
             f"more than the {budget:.0f}s that --minutes {opts.minutes:g} allows; give more "
             f"minutes or a smaller --batch-size")
-    steps = min(planned, fit)
+    steps = min(planned, fits)
     log.info("one step of %d pairs: about %.1fs; %d steps planned, %d fit the budget",
-             opts.batch_size, step_s, planned, fit)
+             opts.batch_size, step_s, planned, fits)
     if steps < planned:
         log.info("time budget fits %d of %d steps (%.1fs each)", steps, planned, step_s)
     # the pairs trained on (one epoch's worth at most: more epochs go over them again),
@@ -409,10 +298,10 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
 
     losses: list[float] = []
     cpu0 = _cpu_seconds()
-    plan = _Plan(steps, math.ceil(steps * opts.warmup) if opts.warmup < 1 else int(opts.warmup),
-                 adaptive=opts.max_steps is None)
-    trained_s = _fit(model, loss, texts, codes, opts, plan,
-                     time.monotonic() + budget, progress, losses)
+    plan = Plan(steps, math.ceil(steps * opts.warmup) if opts.warmup < 1 else int(opts.warmup),
+                adaptive=opts.max_steps is None)
+    trained_s = run_trainer(model, loss, texts, codes, plan, time.monotonic() + budget, progress,
+                            losses, opts.batch_size, opts.learning_rate, opts.seed)
     t_trained = time.monotonic()
     trained_cpu = _cpu_seconds() - cpu0
     model.max_seq_length = seq_length
@@ -445,7 +334,7 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
         "metrics": {k: v.as_dict() for k, v in metrics.items()},
         "train_loss": {"before": round(loss_before, 4), "after": round(loss_after, 4),
                        "per_step": [round(x, 4) for x in losses]},
-        "steps": {"done": len(losses), "planned": planned, "fit_budget": fit,
+        "steps": {"done": len(losses), "planned": planned, "fit_budget": fits,
                   "schedule": plan.total,
                   "estimated_step_seconds": round(step_s, 2)},
         "seconds": seconds,
@@ -472,68 +361,6 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     manifest["activated"] = beats
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return Result(name, folder, manifest, beats, total, notes)
-
-
-def _fit(model: Any, loss: Any, texts: list[str], codes: list[str], opts: TrainOptions,
-         plan: _Plan, deadline: float, progress: ProgressFn | None, losses: list[float]) -> float:
-    """Run SentenceTransformerTrainer for `plan.total` steps (fewer if the deadline comes
-    first), the learning rate following `plan`."""
-    from datasets import Dataset  # type: ignore[import-untyped]
-    from sentence_transformers import (
-        SentenceTransformerTrainer,
-        SentenceTransformerTrainingArguments,
-    )
-    from sentence_transformers.sentence_transformer.data_collator import (
-        SentenceTransformerDataCollator,
-    )
-    from transformers import PrinterCallback, set_seed
-
-    @dataclass
-    class ByCodeLength(SentenceTransformerDataCollator):  # type: ignore[misc]
-        """Sorts a batch by code length before it is cut into GradCache mini-batches, so each
-        mini-batch pads to similar lengths (the in-batch loss does not depend on the order)."""
-
-        def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
-            return super().__call__(sorted(features, key=lambda f: len(f["positive"])))
-
-    class Trainer(SentenceTransformerTrainer):  # type: ignore[misc]
-        data_collator_class = ByCodeLength
-
-        def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
-            from torch.optim.lr_scheduler import LambdaLR
-
-            if self.lr_scheduler is None:
-                opt = optimizer if optimizer is not None else self.optimizer
-                assert opt is not None
-                self.lr_scheduler = LambdaLR(opt, plan.factor)
-            return self.lr_scheduler
-
-        def get_batch_sampler(self, dataset: Any, batch_size: int, drop_last: bool,
-                              *args: Any, **kw: Any) -> Any:
-            """The pairs come in batch order (batching.topic_order): take them as they are."""
-            from torch.utils.data import BatchSampler, SequentialSampler
-
-            return BatchSampler(SequentialSampler(dataset), batch_size, drop_last=True)
-
-        def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
-            pass  # no model card: it samples the data (a tqdm bar) and draws from `random`
-
-    dataset = Dataset.from_dict({"anchor": texts, "positive": codes})
-    start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="nearcode-train-") as out:
-        args = SentenceTransformerTrainingArguments(
-            output_dir=out, max_steps=plan.total, per_device_train_batch_size=opts.batch_size,
-            learning_rate=opts.learning_rate, seed=opts.seed, data_seed=opts.seed,
-            logging_steps=1, save_strategy="no",
-            report_to="none", disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
-            dataloader_pin_memory=False, dataloader_drop_last=True,
-        )
-        trainer = Trainer(model=model, args=args, train_dataset=dataset, loss=loss)
-        trainer.remove_callback(PrinterCallback)  # it prints log dicts on stdout
-        trainer.add_callback(_budget_callback(plan, deadline, progress, losses))
-        set_seed(opts.seed)
-        trainer.train()
-    return time.monotonic() - start
 
 
 def _save(model: Any, name: str, manifest: dict[str, Any], split: pairs.Split) -> Path:
