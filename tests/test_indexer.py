@@ -408,3 +408,27 @@ def test_new_chunker_version_rechunks_without_reembedding(tmp_path: Path, monkey
     assert report.files_indexed == 1 and report.chunks_cached >= 1
     assert embedder.reset() == 0  # same chunks: their vectors come from the cache
     assert indexer.store.meta("chunker") == "next"
+
+
+def test_a_racy_write_with_the_same_mtime_and_size_is_still_seen(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "ws", {"a.py": "def alpha():\n    return 1\n",
+                                        "old.py": "def old():\n    return 0\n"})
+    hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(root / "old.py", ns=(hour_ago, hour_ago))
+    indexer = _indexer(root, tmp_path / "index.db")
+    indexer.sync()
+    assert indexer.store.file_state("old.py").mtime_ns == hour_ago  # old enough to trust
+    # a.py was written just now: a second write in the same clock tick, at the same size,
+    # would leave mtime and size as they are
+    st_ = (root / "a.py").stat()
+    (root / "a.py").write_text("def gamma():\n    return 2\n")
+    os.utime(root / "a.py", ns=(st_.st_atime_ns, st_.st_mtime_ns))
+    assert ((root / "a.py").stat().st_size, (root / "a.py").stat().st_mtime_ns) == \
+        (st_.st_size, st_.st_mtime_ns)
+    indexer.sync()
+    assert [c.symbol for c in indexer.store.chunks_of_file("a.py")] == ["gamma"]
+    # and so is one that the watcher reports
+    (root / "a.py").write_text("def delta():\n    return 3\n")
+    os.utime(root / "a.py", ns=(st_.st_atime_ns, st_.st_mtime_ns))
+    indexer.update(["a.py"])
+    assert [c.symbol for c in indexer.store.chunks_of_file("a.py")] == ["delta"]

@@ -27,6 +27,9 @@ from .store import FileState, Store
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 128  # chunks gathered across files before the model runs
+# A file modified this recently can be written again, at the same size, without its mtime
+# moving (coarse timestamps): its mtime is not trusted until it is older (see _recorded_mtime).
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -224,12 +227,13 @@ class Indexer:
         except OSError as exc:
             report.skipped[info.path] = f"unreadable: {exc.strerror or exc}"
             return None
+        mtime_ns = _recorded_mtime(info.mtime_ns)
         if (not rechunk and state is not None and state.sha256 == content.sha256
                 and state.source == "disk"):
-            self.store.touch_file(info.path, info.size, info.mtime_ns)
+            self.store.touch_file(info.path, info.size, mtime_ns)
             report.files_unchanged += 1
             return None
-        new_state = FileState(info.path, info.size, info.mtime_ns, content.sha256, "disk")
+        new_state = FileState(info.path, info.size, mtime_ns, content.sha256, "disk")
         return _Pending(new_state, info.language, chunk_text(content.text, info.language,
                                                               info.path))
 
@@ -250,3 +254,10 @@ class Indexer:
         for p in batch:
             self.store.replace_file(p.state, p.language, p.chunks, vectors)
             report.files_indexed += 1
+
+
+def _recorded_mtime(mtime_ns: int) -> int:
+    """The mtime to store for a file just read: 0 when it was modified within RACY_NS, so that
+    the next look reads and hashes it again instead of trusting an unchanged mtime and size
+    (git's "racily clean" entries); the real mtime once the file is older."""
+    return 0 if time.time_ns() - mtime_ns < RACY_NS else mtime_ns
