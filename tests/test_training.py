@@ -247,3 +247,26 @@ def test_budget_judges_the_pace_after_the_first_step(monkeypatch: pytest.MonkeyP
     clock[0] += later_step_s
     budget.on_step_end(None, SimpleNamespace(global_step=2, max_steps=10), control)
     assert plan.total == total
+
+
+def test_budget_plan_grows_back_when_the_machine_is_free_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # 200 s for 20 steps. Steps 2-3 take 30 s each (something else ran): at 61 s, 139 s left
+    # at 30 s a step fit 4 more, so the plan shrinks to 7. Then steps take 1 s: the average
+    # pace since step 1 falls, and by step 20 (at 78 s) all 20 fit again; never more than 20.
+    from types import SimpleNamespace
+
+    clock = [0.0]
+    monkeypatch.setattr(fitting.time, "monotonic", lambda: clock[0])
+    plan = fitting.Plan(20, 1, adaptive=True)
+    budget = fitting.budget_callback(plan, 200.0, None, [])
+    control = SimpleNamespace(should_training_stop=False)
+    totals = []
+    for step, seconds in enumerate([1.0, 30.0, 30.0] + [1.0] * 17, start=1):
+        clock[0] += seconds
+        budget.on_step_end(None, SimpleNamespace(global_step=step, max_steps=20), control)
+        totals.append(plan.total)
+        if control.should_training_stop:
+            break
+    assert totals[2] == 3 + int((200 - 61) // 30) == 7
+    assert max(totals) == 20 and totals[-1] == 20 and len(totals) == 20

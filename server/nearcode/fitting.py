@@ -8,7 +8,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,12 +73,17 @@ def estimate_step_seconds(model: Any, loss: Any, texts: Sequence[str], codes: Se
 class Plan:
     """The step count the learning-rate schedule decays over. Under a time budget it shrinks
     when steps turn out slower than estimated (a shared machine), so that the rate still
-    reaches zero on the last step that fits, instead of training stopping half-way down."""
+    reaches zero on the last step that fits, instead of training stopping half-way down; it
+    grows back, up to the steps first planned, when the machine is free again."""
 
     total: int
     warmup: int
     adaptive: bool
     done: int = 0
+    limit: int = field(init=False)  # the steps first planned: the plan never grows past them
+
+    def __post_init__(self) -> None:
+        self.limit = self.total
 
     def factor(self, step: int) -> float:
         """Linear warm-up, then linear decay to 0 at `total` (as transformers' 'linear')."""
@@ -118,7 +123,7 @@ def budget_callback(plan: Plan, deadline: float, progress: ProgressFn | None,
                 per_step = now - self.started
             if plan.adaptive and done > 1:
                 fits = done + int((deadline - now) // per_step)
-                plan.total = max(done, min(plan.total, fits))
+                plan.total = max(done, min(plan.limit, fits))
             log.info("step %d/%d: %.1fs per step so far", done, plan.total, per_step)
             if done >= plan.total or now + per_step > deadline:
                 if done < state.max_steps:
