@@ -270,3 +270,48 @@ def test_budget_plan_grows_back_when_the_machine_is_free_again(
             break
     assert totals[2] == 3 + int((200 - 61) // 30) == 7
     assert max(totals) == 20 and totals[-1] == 20 and len(totals) == 20
+
+
+def test_step_estimate_takes_the_fastest_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A probe slowed by another program must not shrink the run: of three timings the fastest
+    # counts. The fakes count whitespace tokens; only the probe's duration varies.
+    import torch
+
+    clock = [0.0]
+    monkeypatch.setattr(fitting.time, "monotonic", lambda: clock[0])
+
+    class Loss:
+        mini_batch_size = 2
+
+        def __init__(self, durations: list[float]) -> None:
+            self.durations = iter(durations)
+
+        def __call__(self, features: object, labels: object) -> torch.Tensor:
+            clock[0] += next(self.durations)
+            return torch.zeros((), requires_grad=True)
+
+    class Model:
+        max_seq_length = 128
+
+        def preprocess(self, texts: list[str]) -> dict[str, torch.Tensor]:
+            return {"input_ids": torch.zeros(len(texts), max(len(t.split()) for t in texts))}
+
+        def tokenizer(self, texts: list[str], **kw: object) -> dict[str, list[list[int]]]:
+            return {"input_ids": [[0] * len(t.split()) for t in texts]}
+
+        def train(self) -> None:
+            pass
+
+        def zero_grad(self, set_to_none: bool = True) -> None:
+            pass
+
+    texts = [" ".join(["word"] * (i % 5 + 1)) for i in range(8)]
+    codes = [" ".join(["code"] * (i % 7 + 2)) for i in range(8)]
+
+    def estimate(durations: list[float]) -> float:
+        return fitting.estimate_step_seconds(Model(), Loss(durations), texts, codes, 4)
+
+    calm = estimate([1.0, 1.0, 1.0])
+    assert calm > 0
+    assert estimate([9.0, 1.0, 1.0]) == estimate([1.0, 9.0, 1.0]) == calm
+    assert estimate([9.0, 9.0, 9.0]) == pytest.approx(9 * calm)

@@ -32,10 +32,12 @@ ProgressFn = Callable[[Progress], None]
 
 
 def estimate_step_seconds(model: Any, loss: Any, texts: Sequence[str], codes: Sequence[str],
-                          batch_size: int, seed: int = 0, samples: int = 8) -> float:
+                          batch_size: int, seed: int = 0, samples: int = 8,
+                          repeats: int = 3) -> float:
     """Seconds one optimizer step of `batch_size` pairs takes.
 
-    One mini-batch step is timed; a step costs about that per token, and its tokens are those
+    One mini-batch step is timed (the fastest of `repeats`: another program busy for a moment
+    must not shrink the whole run); a step costs about that per token, and its tokens are those
     of its mini-batches, each padded to its longest text once a batch is sorted by code length
     (as `run_trainer`'s collator does). Averaged over a few seeded batches. Leaves no
     gradients behind.
@@ -44,11 +46,14 @@ def estimate_step_seconds(model: Any, loss: Any, texts: Sequence[str], codes: Se
     features = [model.preprocess(list(texts[:m])), model.preprocess(list(codes[:m]))]
     probe_tokens = sum(f["input_ids"].numel() for f in features)
     model.train()
-    start = time.monotonic()
-    value = loss(features, None)
-    value.backward()
-    seconds = time.monotonic() - start
-    model.zero_grad(set_to_none=True)
+    times = []
+    for _ in range(repeats):
+        start = time.monotonic()
+        value = loss(features, None)
+        value.backward()
+        times.append(time.monotonic() - start)
+        model.zero_grad(set_to_none=True)
+    seconds = min(times)
 
     def tokens(items: Sequence[str]) -> list[int]:
         ids = model.tokenizer(list(items), truncation=True, max_length=model.max_seq_length)
