@@ -36,12 +36,16 @@ def _sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+", flat)[0]
 
 
-def _kept(query: str, body_lines: list[str]) -> bool:
+def _kind(query: str, body_lines: list[str], language: str) -> str | None:
+    """The kind of pair a documented definition gives, or None when it gives none."""
     words = [w for w in query.split() if re.search("[A-Za-z]", w)]
+    if len(words) < pairs.MIN_QUERY_WORDS or query.upper().startswith("TODO"):
+        return None
     nonblank = [line for line in body_lines if line.strip()]
     dense = len("".join("".join(body_lines).split()))
-    return (len(words) >= pairs.MIN_QUERY_WORDS and not query.upper().startswith("TODO")
-            and len(nonblank) >= pairs.MIN_BODY_LINES and dense >= pairs.MIN_BODY_CHARS)
+    if len(nonblank) >= pairs.MIN_BODY_LINES and dense >= pairs.MIN_BODY_CHARS:
+        return "docstring" if language == "python" else "doc-comment"
+    return "short" if dense >= pairs.MIN_SHORT_CHARS else None
 
 
 def _code_lines(chunks: list[Chunk], lines: list[str], name: str, start: int, end: int,
@@ -125,10 +129,10 @@ def _comment_expected(path: Path) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def _expected() -> list[tuple[str, str, str]]:
-    """(relative path, symbol's last part, query) of every pair the fixture should give."""
-    out = []
-    seen: set[str] = set()
+def _expected() -> list[tuple[str, str, str, str]]:
+    """(relative path, symbol's last part, query, kind) of every documented pair the fixture
+    should give: full-size definitions first, then short ones, a repeated query left out."""
+    found = []
     for path in sorted(FIXTURE.rglob("*")):
         rel = path.relative_to(FIXTURE).as_posix()
         lang = language_for_path(path)
@@ -136,11 +140,17 @@ def _expected() -> list[tuple[str, str, str]]:
             continue
         if rel.startswith(("ignored/", "python/tests/")) or path.name == "secrets.py":
             continue
-        found = _python_expected(path) if lang == "python" else _comment_expected(path)
-        for name, query, code in found:
-            if _kept(query, code) and query.lower() not in seen:
-                seen.add(query.lower())
-                out.append((f"{LABEL}/{rel}", name.rsplit(".", 1)[-1], query))
+        for name, query, code in (_python_expected(path) if lang == "python"
+                                  else _comment_expected(path)):
+            kind = _kind(query, code, lang)
+            if kind is not None:
+                found.append((f"{LABEL}/{rel}", name.rsplit(".", 1)[-1], query, kind))
+    out = []
+    seen: set[str] = set()
+    for item in sorted(found, key=lambda f: f[3] == "short"):  # stable: path order within
+        if item[2].lower() not in seen:
+            seen.add(item[2].lower())
+            out.append(item)
     return out
 
 
@@ -148,10 +158,11 @@ def _expected() -> list[tuple[str, str, str]]:
 
 
 def test_documented_pairs_match_the_fixture(mined: pairs.Mined) -> None:
-    got = sorted((p.path, p.symbol.rsplit(".", 1)[-1], p.query)
+    got = sorted((p.path, p.symbol.rsplit(".", 1)[-1], p.query, p.kind)
                  for p in mined.pairs if p.kind != "name")
     expected = sorted(_expected())
     assert got == expected
+    assert {e[3] for e in expected} == {"docstring", "doc-comment", "short"}
     languages = {p.language for p in mined.pairs if p.kind != "name"}
     assert languages == {"python", "javascript", "java", "go", "rust"}
 
@@ -169,8 +180,9 @@ def test_code_side_is_the_indexed_chunk_without_its_doc(mined: pairs.Mined) -> N
 
 def test_kinds_and_weak_name_pairs(mined: pairs.Mined) -> None:
     kinds = Counter(p.kind for p in mined.pairs)
-    assert kinds["docstring"] == sum(1 for p in mined.pairs if p.language == "python"
-                                     and p.kind != "name")
+    assert kinds["docstring"] + sum(1 for p in mined.pairs if p.kind == "short"
+                                    and p.language == "python") == \
+        sum(1 for p in mined.pairs if p.language == "python" and p.kind != "name")
     names = {p.symbol: p.query for p in mined.pairs if p.kind == "name"}
     # undocumented (or plainly commented) definitions with multi-word names
     assert names["clamp_to_bounding_box"] == "clamp to bounding box"
@@ -182,7 +194,7 @@ def test_trivial_ignored_secret_and_test_files_are_dropped(mined: pairs.Mined) -
     symbols = {p.symbol for p in mined.pairs}
     assert "distance" not in symbols  # one-word doc
     assert "rotate_point" not in symbols  # TODO doc
-    assert "origin" not in symbols  # tiny body
+    assert "origin" in symbols and "tiny" not in symbols  # short body: trains; tinier: none
     assert not any("ignored/" in p.path or "secrets.py" in p.path or "/tests/" in p.path
                    for p in mined.pairs)
     assert mined.dropped["trivial doc"] >= 2 and mined.dropped["tiny body"] >= 1
@@ -203,9 +215,9 @@ def test_split_holds_out_whole_files_deterministically(mined: pairs.Mined) -> No
     for seed in range(5):
         s = pairs.split(mined.pairs, seed=seed, min_heldout=3, max_heldout=5)
         assert not s.train_files & s.heldout_files
-        assert s.heldout and all(p.kind != "name" for p in s.heldout)
+        assert s.heldout and all(p.kind not in pairs.TRAIN_ONLY for p in s.heldout)
         assert len(s.train) + len(s.heldout) + sum(
-            1 for p in mined.pairs if p.kind == "name" and p.path in s.heldout_files
+            1 for p in mined.pairs if p.kind in pairs.TRAIN_ONLY and p.path in s.heldout_files
         ) == len(mined.pairs)
         again = pairs.split(pairs.mine([FIXTURE], Settings()).pairs, seed=seed, min_heldout=3,
                             max_heldout=5)
@@ -213,6 +225,19 @@ def test_split_holds_out_whole_files_deterministically(mined: pairs.Mined) -> No
     splits = {frozenset(pairs.split(mined.pairs, seed=s, min_heldout=3).heldout_files)
               for s in range(5)}
     assert len(splits) > 1  # the seed matters
+
+
+def test_short_pairs_train_and_leave_the_heldout_set_as_it_was(mined: pairs.Mined) -> None:
+    assert any(p.kind == "short" for p in mined.pairs)
+    without = [p for p in mined.pairs if p.kind != "short"]
+    trained_short = 0
+    for seed in range(5):
+        a = pairs.split(mined.pairs, seed, min_heldout=3, max_heldout=5)
+        b = pairs.split(without, seed, min_heldout=3, max_heldout=5)
+        assert a.heldout == b.heldout
+        assert [p for p in a.train if p.kind != "short"] == b.train
+        trained_short += sum(p.kind == "short" for p in a.train)
+    assert trained_short  # unless their file is held out
 
 
 def _documented_tree(root: Path, files: range, per_file: int) -> None:

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 MIN_QUERY_WORDS = 3  # a doc's first sentence needs this many words to be a query
 MIN_BODY_LINES = 3  # non-blank lines of code, signature included, once the doc is removed
 MIN_BODY_CHARS = 60  # non-space characters of code once the doc is removed
+MIN_SHORT_CHARS = 20  # a documented definition shorter than the above still trains ("short")
+# Kinds that only train, never held out: a name in words is too easy to measure anything, and
+# short definitions stay out so that the held-out set is the same with or without them.
+TRAIN_ONLY = frozenset({"name", "short"})
 MAX_DOC_CHARS = 600  # a whole description is cut here (the model reads 256 tokens anyway)
 
 # Kinds of chunk that are definitions someone might search for.
@@ -79,7 +83,7 @@ class Pair:
     query: str
     doc: str
     code: str
-    kind: str  # "docstring" | "doc-comment" | "name"
+    kind: str  # "docstring" | "doc-comment" | "short" (documented, tiny body) | "name"
     language: str
     path: str
     symbol: str
@@ -140,8 +144,8 @@ def mine(roots: Sequence[Path], settings: Settings, names: bool = True) -> Mined
                 continue
             out.files += 1
             raw.extend(mine_text(text, spec, f"{label}/{info.path}", out.dropped, names))
-    # documented pairs first, so that a name pair never shadows one with a real description
-    raw.sort(key=lambda p: p.kind == "name")
+    # pairs that can be held out first, so that a training-only pair never shadows one
+    raw.sort(key=lambda p: p.kind in TRAIN_ONLY)
     for p in raw:
         q = " ".join(p.query.lower().split())
         body = p.code.split("\n", 1)[-1]
@@ -218,8 +222,10 @@ def _pair(chunk: Chunk, d: _Def, lines: list[str], path: str, names: bool) -> Pa
     while code_lines and not code_lines[0].strip():
         code_lines.pop(0)
     code = "\n".join(code_lines)
-    if (sum(1 for line in code_lines if line.strip()) < MIN_BODY_LINES
-            or len("".join(code.split())) < MIN_BODY_CHARS):
+    chars = len("".join(code.split()))
+    short = sum(1 for line in code_lines if line.strip()) < MIN_BODY_LINES or \
+        chars < MIN_BODY_CHARS
+    if short and (d.doc is None or chars < MIN_SHORT_CHARS):
         return "tiny body"
     stripped = Chunk(chunk.path, chunk.language, chunk.start_line, chunk.end_line, code,
                      chunk.symbol, chunk.kind)
@@ -228,7 +234,7 @@ def _pair(chunk: Chunk, d: _Def, lines: list[str], path: str, names: bool) -> Pa
         query = first_sentence(description)
         if not is_useful_query(query):
             return "trivial doc"
-        kind = "docstring" if chunk.language == "python" else "doc-comment"
+        kind = "short" if short else "docstring" if chunk.language == "python" else "doc-comment"
         return Pair(query, description[:MAX_DOC_CHARS], stripped.embed_text, kind,
                     chunk.language, path, chunk.symbol or "", chunk.start_line)
     if not names:
@@ -405,10 +411,10 @@ def split(pairs: Sequence[Pair], seed: int = 0, heldout_fraction: float = 0.2,
     enough documented pairs for a fifth of them to reach `min_heldout`: the measure is then of
     the user's code, and extra source trees only train. Otherwise they come from all roots.
 
-    Held-out pairs are documented ones only (name pairs are too easy to measure anything);
-    name pairs of held-out files are dropped rather than trained on.
+    Held-out pairs are documented ones of full size only (not TRAIN_ONLY kinds); the other
+    pairs of held-out files are dropped rather than trained on.
     """
-    documented = [p for p in pairs if p.kind != "name"]
+    documented = [p for p in pairs if p.kind not in TRAIN_ONLY]
     own = [p for p in documented if p.path.startswith(f"{workspace}/")] if workspace else []
     if len(own) * heldout_fraction >= min_heldout:
         documented = own
@@ -424,13 +430,13 @@ def split(pairs: Sequence[Pair], seed: int = 0, heldout_fraction: float = 0.2,
     for f in order:
         if count >= target:
             break
-        n = sum(1 for p in by_file[f] if p.kind != "name")
+        n = sum(1 for p in by_file[f] if p.kind not in TRAIN_ONLY)
         if n == 0 or count + n > max_heldout and count:
             continue  # a file too big for what is left goes to training
         held.add(f)
         count += n
     train = [p for p in pairs if p.path not in held]
-    heldout = [p for p in pairs if p.path in held and p.kind != "name"]
+    heldout = [p for p in pairs if p.path in held and p.kind not in TRAIN_ONLY]
     return Split(train, heldout)
 
 
