@@ -237,7 +237,7 @@ def test_budget_judges_the_pace_after_the_first_step(monkeypatch: pytest.MonkeyP
     from types import SimpleNamespace
 
     clock = [0.0]
-    monkeypatch.setattr(training.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(fitting.time, "monotonic", lambda: clock[0])
     plan = fitting.Plan(10, 1, adaptive=True)
     budget = fitting.budget_callback(plan, 100.0, None, [])
     control = SimpleNamespace(should_training_stop=False)

@@ -139,7 +139,6 @@ def budget_callback(plan: Plan, deadline: float, progress: ProgressFn | None,
     return Budget()
 
 
-
 def run_trainer(model: Any, loss: Any, texts: list[str], codes: list[str], plan: Plan,
                 deadline: float, progress: ProgressFn | None, losses: list[float],
                 batch_size: int, learning_rate: float, seed: int) -> float:

@@ -418,20 +418,16 @@ def split(pairs: Sequence[Pair], seed: int = 0, heldout_fraction: float = 0.2,
     own = [p for p in documented if p.path.startswith(f"{workspace}/")] if workspace else []
     if len(own) * heldout_fraction >= min_heldout:
         documented = own
-    eligible = {p.path for p in documented}
     target = max(min_heldout, min(max_heldout, round(len(documented) * heldout_fraction)))
-    by_file: dict[str, list[Pair]] = {}
-    for p in pairs:
-        if p.path in eligible:
-            by_file.setdefault(p.path, []).append(p)
-    order = sorted(by_file, key=lambda f: hashlib.sha256(f"{seed}:{f}".encode()).hexdigest())
+    per_file = Counter(p.path for p in documented)  # the files that may be held out
+    order = sorted(per_file, key=lambda f: hashlib.sha256(f"{seed}:{f}".encode()).hexdigest())
     held: set[str] = set()
     count = 0
     for f in order:
         if count >= target:
             break
-        n = sum(1 for p in by_file[f] if p.kind not in TRAIN_ONLY)
-        if n == 0 or count + n > max_heldout and count:
+        n = per_file[f]
+        if count + n > max_heldout and count:
             continue  # a file too big for what is left goes to training
         held.add(f)
         count += n

@@ -74,8 +74,6 @@ class TrainOptions:
     max_train_pairs: int | None = None  # use only this many training pairs (a seeded sample)
 
 
-
-
 @dataclass
 class Result:
     """What a training run made: the model's name and folder, its manifest, and whether it is
