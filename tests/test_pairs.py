@@ -138,16 +138,18 @@ def _expected() -> list[tuple[str, str, str, str]]:
         lang = language_for_path(path)
         if not path.is_file() or lang is None or BY_NAME[lang].grammar is None:
             continue
-        if rel.startswith(("ignored/", "python/tests/")) or path.name == "secrets.py":
+        if rel.startswith("ignored/") or path.name == "secrets.py":
             continue
         for name, query, code in (_python_expected(path) if lang == "python"
                                   else _comment_expected(path)):
             kind = _kind(query, code, lang)
+            if kind is not None and rel.startswith("python/tests/"):
+                kind = "test"
             if kind is not None:
                 found.append((f"{LABEL}/{rel}", name.rsplit(".", 1)[-1], query, kind))
     out = []
     seen: set[str] = set()
-    for item in sorted(found, key=lambda f: f[3] == "short"):  # stable: path order within
+    for item in sorted(found, key=lambda f: f[3] in ("short", "test")):  # stable: path order
         if item[2].lower() not in seen:
             seen.add(item[2].lower())
             out.append(item)
@@ -162,7 +164,7 @@ def test_documented_pairs_match_the_fixture(mined: pairs.Mined) -> None:
                  for p in mined.pairs if p.kind != "name")
     expected = sorted(_expected())
     assert got == expected
-    assert {e[3] for e in expected} == {"docstring", "doc-comment", "short"}
+    assert {e[3] for e in expected} == {"docstring", "doc-comment", "short", "test"}
     languages = {p.language for p in mined.pairs if p.kind != "name"}
     assert languages == {"python", "javascript", "java", "go", "rust"}
 
@@ -180,7 +182,7 @@ def test_code_side_is_the_indexed_chunk_without_its_doc(mined: pairs.Mined) -> N
 
 def test_kinds_and_weak_name_pairs(mined: pairs.Mined) -> None:
     kinds = Counter(p.kind for p in mined.pairs)
-    assert kinds["docstring"] + sum(1 for p in mined.pairs if p.kind == "short"
+    assert kinds["docstring"] + sum(1 for p in mined.pairs if p.kind in ("short", "test")
                                     and p.language == "python") == \
         sum(1 for p in mined.pairs if p.language == "python" and p.kind != "name")
     names = {p.symbol: p.query for p in mined.pairs if p.kind == "name"}
@@ -190,15 +192,16 @@ def test_kinds_and_weak_name_pairs(mined: pairs.Mined) -> None:
     assert all(len(q.split()) >= 2 for q in names.values())
 
 
-def test_trivial_ignored_secret_and_test_files_are_dropped(mined: pairs.Mined) -> None:
+def test_trivial_ignored_and_secret_files_are_dropped(mined: pairs.Mined) -> None:
     symbols = {p.symbol for p in mined.pairs}
     assert "distance" not in symbols  # one-word doc
     assert "rotate_point" not in symbols  # TODO doc
     assert "origin" in symbols and "tiny" not in symbols  # short body: trains; tinier: none
-    assert not any("ignored/" in p.path or "secrets.py" in p.path or "/tests/" in p.path
-                   for p in mined.pairs)
+    assert not any("ignored/" in p.path or "secrets.py" in p.path for p in mined.pairs)
     assert mined.dropped["trivial doc"] >= 2 and mined.dropped["tiny body"] >= 1
-    assert mined.dropped["test file"] == 1
+    # a test's documented function trains as kind "test"; tests give no name pairs
+    assert {p.kind for p in mined.pairs if "/tests/" in p.path} == {"test"}
+    assert all(("/tests/" in p.path) == (p.kind == "test") for p in mined.pairs)
 
 
 def test_duplicates_are_dropped(mined: pairs.Mined) -> None:
@@ -216,7 +219,8 @@ def test_split_holds_out_whole_files_deterministically(mined: pairs.Mined) -> No
         s = pairs.split(mined.pairs, seed=seed, min_heldout=3, max_heldout=5)
         assert not s.train_files & s.heldout_files
         assert s.heldout and all(p.kind not in pairs.TRAIN_ONLY for p in s.heldout)
-        assert len(s.train) + len(s.heldout) + sum(
+        tests_of_heldout = sum(p.kind == "test" and p not in s.train for p in mined.pairs)
+        assert len(s.train) + len(s.heldout) + tests_of_heldout + sum(
             1 for p in mined.pairs if p.kind in pairs.TRAIN_ONLY and p.path in s.heldout_files
         ) == len(mined.pairs)
         again = pairs.split(pairs.mine([FIXTURE], Settings()).pairs, seed=seed, min_heldout=3,
@@ -238,6 +242,21 @@ def test_short_pairs_train_and_leave_the_heldout_set_as_it_was(mined: pairs.Mine
         assert [p for p in a.train if p.kind != "short"] == b.train
         trained_short += sum(p.kind == "short" for p in a.train)
     assert trained_short  # unless their file is held out
+
+
+def test_tests_of_heldout_files_do_not_train(mined: pairs.Mined) -> None:
+    """A held-out file's tests describe it and call it: they would leak it into training."""
+    tested = f"{LABEL}/python/pkg/geometry.py"
+    test_pairs = [p for p in mined.pairs if p.kind == "test"]
+    assert test_pairs and all(p.path.endswith("/test_geometry.py") for p in test_pairs)
+    seen = set()
+    for seed in range(12):
+        s = pairs.split(mined.pairs, seed, min_heldout=3, max_heldout=5)
+        held = tested in s.heldout_files
+        seen.add(held)
+        assert all((p in s.train) != held for p in test_pairs), seed
+        assert not any(p.kind == "test" for p in s.heldout)
+    assert seen == {True, False}  # both cases were met
 
 
 def _documented_tree(root: Path, files: range, per_file: int) -> None:

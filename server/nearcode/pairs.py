@@ -7,15 +7,17 @@ it: the same chunk `chunking.chunk_text` makes, its doc removed, behind the same
 - `docstring`: a Python docstring ↔ the function or class without it.
 - `doc-comment`: a JSDoc / Javadoc / Rust `///` / Go / Ruby / C# comment right above a
   definition ↔ the definition without the comment.
+- `short` and `test`: documented definitions with tiny code, or in test files. They train but
+  are never held out (a test's doc says what the code it calls does).
 - `name`: the name of an undocumented function split into words (`parse_http_response` →
   "parse http response") ↔ its code. Weaker: the words are already in the code.
 
 A definition too long for one chunk is paired through its first chunk (its header, signature
-and first lines: what search finds for it). Dropped: test files, the later pieces of such a
+and first lines: what search finds for it). Dropped: the later pieces of such a
 definition, tiny bodies, docs of fewer than
 MIN_QUERY_WORDS words or that are boilerplate ("TODO", "See base class."), and any pair whose
 query or code was already seen. `split` holds out whole files, chosen by a seeded hash, so no
-file lands on both sides.
+file lands on both sides, and keeps the tests of held-out files out of training.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -46,7 +48,7 @@ MIN_BODY_CHARS = 60  # non-space characters of code once the doc is removed
 MIN_SHORT_CHARS = 20  # a documented definition shorter than the above still trains ("short")
 # Kinds that only train, never held out: a name in words is too easy to measure anything, and
 # short definitions stay out so that the held-out set is the same with or without them.
-TRAIN_ONLY = frozenset({"name", "short"})
+TRAIN_ONLY = frozenset({"name", "short", "test"})
 MAX_DOC_CHARS = 600  # a whole description is cut here (the model reads 256 tokens anyway)
 
 # Kinds of chunk that are definitions someone might search for.
@@ -124,7 +126,8 @@ class Split:
 
 def mine(roots: Sequence[Path], settings: Settings, names: bool = True) -> Mined:
     """Pairs from every indexable file under `roots` (gitignore, excludes and secrets
-    respected as for indexing), test files left out. `names` adds the weak name pairs."""
+    respected as for indexing); a test file's pairs are of kind "test". `names` adds the weak
+    name pairs (not from tests)."""
     out = Mined()
     seen_queries: set[str] = set()
     seen_code: set[str] = set()
@@ -135,15 +138,15 @@ def mine(roots: Sequence[Path], settings: Settings, names: bool = True) -> Mined
             spec = BY_NAME.get(info.language)
             if spec is None or spec.grammar is None:
                 continue
-            if is_test_path(info.path):
-                out.dropped["test file"] += 1
-                continue
             try:
                 text = scan.read(root / info.path).text
             except (OSError, scan.SkippedFile):
                 continue
             out.files += 1
-            raw.extend(mine_text(text, spec, f"{label}/{info.path}", out.dropped, names))
+            found = mine_text(text, spec, f"{label}/{info.path}", out.dropped, names)
+            if is_test_path(info.path):  # a test's doc says what it checks: train only
+                found = [replace(p, kind="test") for p in found if p.kind != "name"]
+            raw.extend(found)
     # pairs that can be held out first, so that a training-only pair never shadows one
     raw.sort(key=lambda p: p.kind in TRAIN_ONLY)
     for p in raw:
@@ -412,7 +415,8 @@ def split(pairs: Sequence[Pair], seed: int = 0, heldout_fraction: float = 0.2,
     the user's code, and extra source trees only train. Otherwise they come from all roots.
 
     Held-out pairs are documented ones of full size only (not TRAIN_ONLY kinds); the other
-    pairs of held-out files are dropped rather than trained on.
+    pairs of held-out files are dropped rather than trained on, and so are the pairs of test
+    files whose names speak of a held-out file's module (they call it and say what it does).
     """
     documented = [p for p in pairs if p.kind not in TRAIN_ONLY]
     own = [p for p in documented if p.path.startswith(f"{workspace}/")] if workspace else []
@@ -431,9 +435,32 @@ def split(pairs: Sequence[Pair], seed: int = 0, heldout_fraction: float = 0.2,
             continue  # a file too big for what is left goes to training
         held.add(f)
         count += n
-    train = [p for p in pairs if p.path not in held]
+    tested = {w for f in held for w in _subjects(f)}
+    train = [p for p in pairs if p.path not in held
+             and not (p.kind == "test" and _subjects(p.path, test=True) & tested)]
     heldout = [p for p in pairs if p.path in held and p.kind not in TRAIN_ONLY]
     return Split(train, heldout)
+
+
+_GENERIC_PARTS = frozenset({"", "src", "lib", "source", "main", "index", "mod", "init", "util",
+                            "utils", "common", "core", "test", "tests", "testing", "spec"})
+
+
+def _subjects(path: str, test: bool = False) -> set[str]:
+    """The module names a file's path speaks of, lower case, without the root label: its
+    folders and stem; for a test file (`test=True`), its stem and test-named folders without
+    their test affixes, each also word by word (`test/test_asyncio/test_base_events.py` →
+    asyncio, base_events, base, events)."""
+    parts = [p.strip("_") for p in PurePosixPath(path.lower()).with_suffix("").parts[1:]]
+    if not test:
+        return set(parts) - _GENERIC_PARTS
+    out: set[str] = set()
+    for i, part in enumerate(parts):
+        bare = re.sub(r"^tests?[_-]|[_.-](tests?|spec)$|tests?$", "", part)
+        if bare != part or i == len(parts) - 1:
+            out.add(bare)
+            out.update(w for w in re.split(r"[_.-]", bare) if len(w) > 2)
+    return out - _GENERIC_PARTS
 
 
 def shuffled(pairs: Sequence[Pair], seed: int) -> list[Pair]:
