@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from nearcode import cli, fitting, models, pairs, training
+from nearcode import cli, fitting, general, models, pairs, training
 from nearcode.config import Settings
 from nearcode.workspace import Workspace
 
@@ -315,3 +315,41 @@ def test_step_estimate_takes_the_fastest_probe(monkeypatch: pytest.MonkeyPatch) 
     assert calm > 0
     assert estimate([9.0, 1.0, 1.0]) == estimate([1.0, 9.0, 1.0]) == calm
     assert estimate([9.0, 9.0, 9.0]) == pytest.approx(9 * calm)
+
+
+def test_general_stage_trains_on_the_library_first(tmp_path: Path, isolated_cache: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --general-steps, the library's pairs train first, then the workspace's; the
+    progress counts both; the manifest says what the stage did."""
+    monkeypatch.setattr(training, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(general, "library_root", lambda: FIXTURE)  # a small "library"
+    (tmp_path / "ws").mkdir()
+    corpus = make_corpus(tmp_path / "ws")
+    library_pairs = general.library_pairs(FIXTURE, 1)
+    assert len(library_pairs) >= 16 and not any(p.kind == "name" for p in library_pairs)
+    seen: list[tuple[int, int]] = []
+    opts = tiny_options()
+    opts.general_steps, opts.name = 2, "with-general"
+    result = training.train([corpus], Settings(), opts,
+                            lambda p: seen.append((p.step, p.steps)) if p.step else None)
+    g = result.manifest["general"]
+    assert g["source"] == str(FIXTURE) and g["pairs"] == 16
+    assert g["steps"] == 2 and g["trained_on"] == 16 and len(g["per_step"]) == 2
+    assert result.manifest["steps"]["done"] == 3  # the workspace's steps are all there
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert result.manifest["args"]["general_steps"] == 2
+    # eval leaves out the library's files too: the model trained on them
+    split = json.loads((result.folder / "split.json").read_text())
+    assert {p.path for p in library_pairs[:16]} <= set(split["train_files"])
+    # the stage changed the model: the same run without it ends elsewhere
+    opts.general_steps, opts.name = 0, "without-general"
+    plain = training.train([corpus], Settings(), opts)
+    assert plain.manifest["general"]["steps"] == 0
+    assert plain.manifest["fingerprint"] != result.manifest["fingerprint"]
+    assert plain.manifest["data_hash"] == result.manifest["data_hash"]
+    # a workspace inside the library cannot have the stage: its files would train twice
+    monkeypatch.setattr(general, "library_root", lambda: corpus)
+    opts.general_steps, opts.name = 2, "overlapping"
+    with pytest.raises(training.TrainingError, match="overlaps the standard library"):
+        training.train([corpus], Settings(), opts)

@@ -8,8 +8,10 @@ code is the answer and the other B - 1 are its negatives. GradCache
 (`CachedMultipleNegativesRankingLoss`) embeds the batch in mini-batches and back-propagates
 through cached gradients, so B = 64 or more fits in about 3 GB of RAM on two cores.
 
-    mine → split by file → evaluate start model → train within the time budget
-         → evaluate → save (temp folder, then rename) → activate if it beats the base model
+    mine → split by file → evaluate start model → [train on the standard library's pairs
+         with the budget the workspace leaves (general.py)] → train on the workspace's pairs
+         within the time budget → evaluate → save (temp folder, then rename)
+         → activate if it beats the base model
 
 A model lives in `<cache>/models/<name>/`: the sentence-transformers folder, `manifest.json`
 (what it was trained on, how, and how well it does) and `split.json` (which files were held out).
@@ -27,14 +29,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import batching, models, pairs
+from . import batching, general, models, pairs
 from .config import Settings
 from .embedding import fingerprint, normalize
 from .evaluation import Metrics, evaluate
@@ -66,6 +68,7 @@ class TrainOptions:
     name: str | None = None
     start: str = "base"  # "base", "active" or a trained model's name / a model folder
     max_steps: int | None = None  # fixes the step count (for an exact rerun)
+    general_steps: int | None = None  # steps on the standard library first (None: by budget)
     query: str = "sentence"  # anchors: "sentence" (first sentence), "doc" or "mixed"
     names: bool = False  # also train on name ↔ code pairs
     max_seq_length: int | None = None  # default: embedding.MAX_TOKENS, what search embeds
@@ -221,6 +224,8 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
         raise TrainingError("--batch-size must be at least 2 (the other pairs are the negatives)")
     if opts.minutes <= 0 or opts.epochs <= 0:
         raise TrainingError("--minutes and --epochs must be positive")
+    if opts.general_steps is not None and opts.general_steps < 0:
+        raise TrainingError("--general-steps must be 0 or more")
 
     say(Progress("mine"))
     mined, split = mine_split(roots, settings, opts.seed, opts.heldout_fraction, opts.max_heldout)
@@ -283,23 +288,33 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
              opts.batch_size, step_s, planned, fits)
     if steps < planned:
         log.info("time budget fits %d of %d steps (%.1fs each)", steps, planned, step_s)
+    library, library_pairs = _general_pairs(roots, opts, fits, steps, say)
     # the pairs trained on (one epoch's worth at most: more epochs go over them again),
     # grouped into batches by topic
     say(Progress("batch"))
     t_batching = time.monotonic()
-    take = min(steps * opts.batch_size, len(texts))
-    order = batching.topic_order(start_embedder.embed_batch(texts[:take]), opts.batch_size,
-                                 opts.seed)
-    texts, codes = [texts[i] for i in order], [codes[i] for i in order]
+    texts, codes = _topic_batches(start_embedder, texts, codes, steps, opts)
+    general_texts, general_codes = _topic_batches(
+        start_embedder, anchors(library_pairs, opts.query, opts.seed),
+        [p.code for p in library_pairs], len(library_pairs) // opts.batch_size, opts)
     batching_s = time.monotonic() - t_batching
-    say(Progress("train", 0, steps))
+    general_steps = len(general_texts) // opts.batch_size
+    say(Progress("train", 0, general_steps + steps))
 
-    losses: list[float] = []
     cpu0 = _cpu_seconds()
-    plan = Plan(steps, math.ceil(steps * opts.warmup) if opts.warmup < 1 else int(opts.warmup),
-                adaptive=opts.max_steps is None)
-    trained_s = run_trainer(model, loss, texts, codes, plan, time.monotonic() + budget, progress,
-                            losses, opts.batch_size, opts.learning_rate, opts.seed)
+    t_train = time.monotonic()
+    general_losses: list[float] = []
+    if general_steps:  # first the library, within the time the workspace's steps leave
+        general_plan = _plan(general_steps, opts, adaptive=opts.general_steps is None)
+        run_trainer(model, loss, general_texts, general_codes, general_plan,
+                    t_train + budget - steps * step_s, _shifted(progress, 0, steps),
+                    general_losses, opts.batch_size, opts.learning_rate, opts.seed)
+    general_s = time.monotonic() - t_train
+    losses: list[float] = []
+    plan = _plan(steps, opts, adaptive=opts.max_steps is None)
+    trained_s = run_trainer(model, loss, texts, codes, plan, t_train + budget,
+                            _shifted(progress, len(general_losses), 0), losses,
+                            opts.batch_size, opts.learning_rate, opts.seed)
     t_trained = time.monotonic()
     trained_cpu = _cpu_seconds() - cpu0
     model.max_seq_length = seq_length
@@ -312,7 +327,8 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     seconds = {
         "mining": round(t_mined - t0, 1), "evaluation": round(t_evaluated - t_mined
                                                              + time.monotonic() - t_trained, 1),
-        "batching": round(batching_s, 1), "training": round(trained_s, 1),
+        "batching": round(batching_s, 1), "general_training": round(general_s, 1),
+        "training": round(trained_s, 1),
         "training_cpu": round(trained_cpu, 1),
     }
     manifest: dict[str, Any] = {
@@ -330,6 +346,12 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
             "dropped": dict(mined.dropped),
         },
         "metrics": {k: v.as_dict() for k, v in metrics.items()},
+        "general": {
+            "source": str(library) if library else None, "pairs": len(library_pairs),
+            "steps": len(general_losses),
+            "trained_on": len(general_losses) * opts.batch_size,
+            "per_step": [round(x, 4) for x in general_losses],
+        },
         "train_loss": {"before": round(loss_before, 4), "after": round(loss_after, 4),
                        "per_step": [round(x, 4) for x in losses]},
         "steps": {"done": len(losses), "planned": planned, "fit_budget": fits,
@@ -340,7 +362,8 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
         "args": asdict(opts) | {"name": name},
         "versions": _versions(),
     }
-    folder = _save(model, name, manifest, split)
+    # eval must not score the model on files it trained on, the library's among them
+    folder = _save(model, name, manifest, split, {p.path for p in library_pairs})
     manifest["fingerprint"] = fingerprint(folder)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
@@ -361,7 +384,60 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     return Result(name, folder, manifest, beats, total, notes)
 
 
-def _save(model: Any, name: str, manifest: dict[str, Any], split: pairs.Split) -> Path:
+def _general_pairs(roots: Sequence[Path], opts: TrainOptions, fits: int, own_steps: int,
+                   say: ProgressFn) -> tuple[Path | None, list[pairs.Pair]]:
+    """The standard library and its pairs for the general stage (none when there is none).
+
+    By default the stage takes what the budget's `fits` steps leave after the workspace's
+    `own_steps`, when starting from the base model (a trained start had its stage) and not
+    repeating a run exactly (`max_steps`: give `general_steps` too). An explicit
+    `general_steps` that cannot be met is an error."""
+    asked = opts.general_steps
+    if asked == 0 or (asked is None and (opts.start != "base" or opts.max_steps is not None
+                                         or fits - own_steps < general.MIN_STEPS)):
+        return None, []
+    library = general.library_root()
+    problem = ("no standard library found for this Python" if library is None else
+               f"the workspace overlaps the standard library ({library})"
+               if general.overlaps(roots, library) else None)
+    if problem:
+        if asked is not None:
+            raise TrainingError(f"--general-steps {asked}: {problem}")
+        log.info("no general stage: %s", problem)
+        return None, []
+    assert library is not None
+    say(Progress("general"))
+    found = general.library_pairs(library, opts.seed)
+    epoch = len(found) // opts.batch_size
+    n = min(asked, epoch) if asked is not None else general.steps(fits, own_steps, epoch)
+    log.info("general stage: %d steps on %d pairs of %s", n, len(found), library)
+    return library, found[: n * opts.batch_size]
+
+
+def _topic_batches(embedder: ModelEmbedder, texts: list[str], codes: list[str], steps: int,
+                   opts: TrainOptions) -> tuple[list[str], list[str]]:
+    """The first `steps` batches' worth of pairs (at most all), in topic batches."""
+    take = min(steps * opts.batch_size, len(texts))
+    if take < opts.batch_size:
+        return [], []
+    order = batching.topic_order(embedder.embed_batch(texts[:take]), opts.batch_size, opts.seed)
+    return [texts[i] for i in order], [codes[i] for i in order]
+
+
+def _plan(steps: int, opts: TrainOptions, adaptive: bool) -> Plan:
+    warmup = math.ceil(steps * opts.warmup) if opts.warmup < 1 else int(opts.warmup)
+    return Plan(steps, warmup, adaptive)
+
+
+def _shifted(progress: ProgressFn | None, before: int, after: int) -> ProgressFn | None:
+    """`progress` for one stage of several: its steps counted among all stages' steps."""
+    if progress is None:
+        return None
+    return lambda p: progress(replace(p, step=p.step + before, steps=p.steps + before + after))
+
+
+def _save(model: Any, name: str, manifest: dict[str, Any], split: pairs.Split,
+          also_trained: set[str]) -> Path:
     """Write the model into a temporary folder beside its place, then rename it into place."""
     root = models.models_dir()
     root.mkdir(parents=True, exist_ok=True)
@@ -373,7 +449,7 @@ def _save(model: Any, name: str, manifest: dict[str, Any], split: pairs.Split) -
         (tmp / "split.json").write_text(json.dumps({
             "seed": manifest["seed"],
             "heldout_files": sorted(split.heldout_files),
-            "train_files": sorted(split.train_files),
+            "train_files": sorted(split.train_files | also_trained),
         }, indent=1) + "\n")
         if final.exists():
             raise TrainingError(f"a trained model named {name!r} appeared meanwhile")

@@ -35,6 +35,9 @@ def register(sub: Any) -> None:
     p.add_argument("--from", dest="start", default="base",
                    help="start from 'base' (default), 'active' or a trained model's name")
     p.add_argument("--max-steps", type=int, help="exact number of steps (to repeat a run)")
+    p.add_argument("--general-steps", type=int, metavar="N",
+                   help="steps on the Python standard library's pairs before the workspace's "
+                        "(default: what --minutes leaves, at most one pass; 0: none)")
     p.add_argument("--query", choices=["sentence", "doc", "mixed"], default="sentence",
                    help="text side of a pair: the doc's first sentence (default), all of it, "
                         "or a mix")
@@ -85,6 +88,7 @@ def _reporter(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:
     """Progress on stderr: a line per phase, and a tqdm bar with ETA while training."""
     state: dict[str, Any] = {"bar": None, "phase": None}
     words = {"mine": "mining pairs", "evaluate": "evaluating on held-out pairs",
+             "general": "mining the standard library's pairs for the general stage",
              "batch": "grouping pairs into batches by topic", "train": "training"}
 
     def update(p: Any) -> None:
@@ -137,7 +141,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     roots, settings = _roots(args)
     opts = training.TrainOptions(
         minutes=args.minutes, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-        name=args.name, start=args.start, max_steps=args.max_steps, query=args.query,
+        name=args.name, start=args.start, max_steps=args.max_steps,
+        general_steps=args.general_steps, query=args.query,
         names=args.name_pairs, learning_rate=args.learning_rate,
         max_train_pairs=args.max_train_pairs, max_seq_length=args.train_seq_length)
     update, close = _reporter(False)
@@ -156,6 +161,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"trained {result.name} on {p['trained_on']} of {p['train']} pairs "
           f"({m['steps']['done']} steps, {m['seconds']['training']:.0f}s; "
           f"{result.seconds:.0f}s in all)")
+    if m["general"]["steps"]:
+        print(f"first {m['general']['steps']} steps on {m['general']['trained_on']} pairs of "
+              f"{m['general']['source']} ({m['seconds']['general_training']:.0f}s)")
     print(f"held out: {p['heldout']} pairs from {p['heldout_files']} files")
     rows = [("base (" + m["base_model"]["name"] + ")", m["metrics"]["base"])]
     if m["start_model"]["fingerprint"] != m["base_model"]["fingerprint"]:
