@@ -3,7 +3,7 @@
 A workspace with few documented functions trains for a few minutes and stops: the rest of its
 time budget goes unused. Training first on (description, code) pairs of the standard library,
 which every machine with Python has, then on the workspace's own pairs, carries what the
-library teaches about reading code to the workspace (measured in docs/training.md: +0.124
+library teaches about reading code to the workspace (measured in docs/training.md: +0.123
 MRR@10 on the bench corpora against +0.081 from their own pairs alone). The stage gets the
 steps the budget leaves over the workspace's own, at most one pass over the library.
 """
