@@ -159,10 +159,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     p = m["pairs"]
     print(f"trained {result.name} on {p['trained_on']} of {p['train']} pairs "
-          f"({m['steps']['done']} steps, {m['seconds']['training']:.0f}s; "
+          f"({_steps(m['steps']['done'])}, {m['seconds']['training']:.0f}s; "
           f"{result.seconds:.0f}s in all)")
     if m["general"]["steps"]:
-        print(f"first {m['general']['steps']} steps on {m['general']['trained_on']} pairs of "
+        print(f"first {_steps(m['general']['steps'])} on {m['general']['trained_on']} pairs of "
               f"{m['general']['source']} ({m['seconds']['general_training']:.0f}s)")
     print(f"held out: {p['heldout']} pairs from {p['heldout_files']} files")
     rows = [("base (" + m["base_model"]["name"] + ")", m["metrics"]["base"])]
@@ -224,6 +224,10 @@ def cmd_models(args: argparse.Namespace) -> int:
               f"{m.get('pairs', {}).get('train', '?'):>7} "
               f"{_num(base):>9} {_num(trained):>8}")
     return 0
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def _num(x: Any) -> str:
