@@ -47,7 +47,7 @@ MIN_BODY_LINES = 3  # non-blank lines of code, signature included, once the doc 
 MIN_BODY_CHARS = 60  # non-space characters of code once the doc is removed
 MIN_SHORT_CHARS = 20  # a documented definition shorter than the above still trains ("short")
 # Kinds that only train, never held out: a name in words is too easy to measure anything, and
-# short definitions stay out so that the held-out set is the same with or without them.
+# short definitions and tests stay out so that the held-out set is the same with or without them.
 TRAIN_ONLY = frozenset({"name", "short", "test"})
 MAX_DOC_CHARS = 600  # a whole description is cut here (the model reads 256 tokens anyway)
 
@@ -85,7 +85,7 @@ class Pair:
     query: str
     doc: str
     code: str
-    kind: str  # "docstring" | "doc-comment" | "short" (documented, tiny body) | "name"
+    kind: str  # "docstring" | "doc-comment" | "short" (documented, tiny body) | "test" | "name"
     language: str
     path: str
     symbol: str
@@ -143,9 +143,10 @@ def mine(roots: Sequence[Path], settings: Settings, names: bool = True) -> Mined
             except (OSError, scan.SkippedFile):
                 continue
             out.files += 1
-            found = mine_text(text, spec, f"{label}/{info.path}", out.dropped, names)
-            if is_test_path(info.path):  # a test's doc says what it checks: train only
-                found = [replace(p, kind="test") for p in found if p.kind != "name"]
+            test = is_test_path(info.path)
+            found = mine_text(text, spec, f"{label}/{info.path}", out.dropped, names and not test)
+            if test:  # a test's doc says what the code it calls does: train only
+                found = [replace(p, kind="test") for p in found]
             raw.extend(found)
     # pairs that can be held out first, so that a training-only pair never shadows one
     raw.sort(key=lambda p: p.kind in TRAIN_ONLY)
