@@ -10,9 +10,11 @@ import pytest
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
                    ) -> Path:
-    """NEARCODE_CACHE_DIR points into a fresh temporary folder for each test."""
+    """NEARCODE_CACHE_DIR and NEARCODE_CONFIG_DIR point into fresh temporary folders for each
+    test."""
     cache = tmp_path_factory.mktemp("nearcode-cache")
     monkeypatch.setenv("NEARCODE_CACHE_DIR", str(cache))
+    monkeypatch.setenv("NEARCODE_CONFIG_DIR", str(tmp_path_factory.mktemp("nearcode-config")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return cache
 

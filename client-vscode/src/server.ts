@@ -166,7 +166,8 @@ export class ServerManager implements vscode.Disposable {
       return { process: child, detached: false };
     };
 
-    const initializationOptions = toInitializationOptions((name: ServerSetting) => config.inspect(name));
+    const initializationOptions = toInitializationOptions(
+      (name: ServerSetting) => config.inspect(name), vscode.workspace.isTrusted);
     this.output.info(`initializationOptions: ${JSON.stringify(initializationOptions)}`);
     const clientOptions: LanguageClientOptions = {
       // Open files are synchronised so that queries about them see unsaved edits; the server

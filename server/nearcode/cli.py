@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import Settings, default_db_path
+from .config import Settings, db_path_for, default_db_path
 from .config import load as load_settings
 
 log = logging.getLogger("nearcode")
@@ -212,7 +212,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     root = Path(args.path).resolve() if args.path else find_root(Path.cwd())
     settings = _settings(root, args)
-    db = Path(settings.db_path) if settings.db_path else default_db_path(root)
+    db = db_path_for(root, settings)
     if not is_url(settings.store) and not db.is_file():
         raise CliError(f"{root} has no index yet (run `nearcode index {root}`)")
     store = open_store(root, db, settings)
@@ -239,6 +239,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         for p in out["problems"]:
             print(f"  problem: {p}")
     return 1 if out["problems"] else 0
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    from . import trust
+    from .workspace import check_root
+
+    root = check_root(Path(args.path)) if args.path else find_root(Path.cwd())
+    folders = trust.set_trusted(root, trusted=not args.remove)
+    verb = "no longer trusted" if args.remove else "trusted"
+    print(f"{root}: {verb}; its [tool.nearcode] settings that name paths or hosts "
+          f"{'are ignored' if args.remove else 'now apply'}")
+    if args.json:
+        print(json.dumps([str(f) for f in folders], indent=2))
+    else:
+        print("trusted folders:" if folders else "no trusted folders")
+        for folder in folders:
+            print(f"  {folder}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -297,6 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what the index holds")
     common(p)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("trust", help="let a folder's pyproject.toml choose the index path and "
+                       "store (settings that name paths or hosts)")
+    p.add_argument("path", nargs="?", help="folder (default: the current repository or folder)")
+    p.add_argument("--remove", action="store_true", help="stop trusting the folder")
+    p.add_argument("--json", action="store_true", help="print the trusted folders as JSON")
+    p.set_defaults(func=cmd_trust)
 
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
     p.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")

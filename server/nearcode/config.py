@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import trust
+
 log = logging.getLogger(__name__)
 
 
@@ -113,20 +115,43 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     raise SettingsError(f"expected a non-empty string, got {value!r}")
 
 
-def load(root: Path | None, overrides: dict[str, Any] | None = None) -> tuple[Settings, list[str]]:
-    """Settings for a workspace: defaults, then its pyproject's [tool.nearcode], then overrides."""
+def load(root: Path | None, overrides: dict[str, Any] | None = None,
+         trusted: bool = False) -> tuple[Settings, list[str]]:
+    """Settings for a workspace: defaults, then its pyproject's [tool.nearcode], then overrides
+    (the user's: command line, editor). Settings of the pyproject that name a path or a host
+    are ignored unless the folder is `trusted` or in the user's trusted list (trust.py)."""
     settings = Settings()
     problems: list[str] = []
     if root is not None and (root / "pyproject.toml").is_file():
         try:
             data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-            problems += apply(settings, data.get("tool", {}).get("nearcode"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            table = data.get("tool", {}).get("nearcode")
+            if isinstance(table, dict) and not (trusted or trust.is_trusted(root)):
+                table, ignored = _safe_part(table)
+                problems += [f"setting {key!r} in {root / 'pyproject.toml'} ignored: the folder "
+                             f"is not trusted (`nearcode trust {root}` allows settings that name "
+                             "paths or hosts)" for key in ignored]
+            problems += apply(settings, table)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             problems.append(f"cannot read {root / 'pyproject.toml'}: {exc}")
     problems += apply(settings, overrides)
     for p in problems:
         log.warning("%s", p)
     return settings, problems
+
+
+def _safe_part(table: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The settings of an untrusted table that cannot write, rename or connect anywhere, and
+    the keys left out."""
+    safe: dict[str, Any] = {}
+    ignored: list[str] = []
+    for key, value in table.items():
+        name = _snake(str(key))
+        if name in trust.UNSAFE or (name == "model" and trust.unsafe_model(value)):
+            ignored.append(str(key))
+        else:
+            safe[key] = value
+    return safe, ignored
 
 
 def cache_dir() -> Path:
@@ -144,3 +169,15 @@ def default_db_path(root: Path) -> Path:
     key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", root.resolve().name) or "root"
     return cache_dir() / "indexes" / f"{safe}-{key}.db"
+
+
+def db_path_for(root: Path, settings: Settings, folders: int = 1) -> Path:
+    """The index file of workspace folder `root`: the `db_path` setting, else the cache's. With
+    `db_path` and several folders each gets its own file beside it, named after the folder and
+    the hash of its path (two folders may share a name: a/src, b/src)."""
+    if not settings.db_path:
+        return default_db_path(root)
+    db = Path(settings.db_path).expanduser()
+    if folders > 1:
+        db = db.with_name(f"{db.stem}-{default_db_path(root).stem}{db.suffix}")
+    return db

@@ -19,3 +19,5 @@ COMMANDS = (CMD_REINDEX, CMD_SEARCH, CMD_FIND_SIMILAR, CMD_SHOW_DUPLICATES)
 
 DIAGNOSTIC_SOURCE = "nearcode"
 PROGRESS_TITLE = "nearcode: indexing"
+# initializationOptions key: the editor trusts the workspace folder (VS Code's workspace trust)
+TRUST_OPTION = "workspaceTrusted"

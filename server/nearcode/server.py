@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
 from pygls.uris import to_fs_path
 
-from . import __version__, config, diagnostics, protocol
+from . import __version__, config, diagnostics, indexfile, protocol
 from .context import completion_context
 from .convert import hit_to_json, hit_to_symbol
 from .embedding import ModelError
@@ -32,7 +32,7 @@ from .params import ParamsError, parse_context, parse_search, parse_similar
 from .retrieval import Hit
 from .service import IndexService, ProgressSink
 from .similar import LocationError, read_text, similar_at
-from .store import Store, StoreError
+from .store import StoreError
 from .workspace import Folder, Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
@@ -221,8 +221,15 @@ def on_initialize(ls: NearcodeServer, params: t.InitializeParams) -> None:
     ls.roots = [r for r in _roots(params) if r.is_dir()]
     first = ls.roots[0] if ls.roots else None
     options = params.initialization_options
+    trusted = False
+    if isinstance(options, dict):
+        options = dict(options)
+        # the editor vouches for the folder (VS Code's workspace trust): a repository's own
+        # files cannot set this, only the client the user installed
+        trusted = options.pop(protocol.TRUST_OPTION, None) is True
     merged = {**ls.defaults, **options} if isinstance(options, dict) else options
-    ls.settings, ls.problems = config.load(first, merged if options is not None else ls.defaults)
+    ls.settings, ls.problems = config.load(first, merged if options is not None else ls.defaults,
+                                           trusted=trusted)
 
 
 @server.feature(t.INITIALIZED)
@@ -264,13 +271,11 @@ def _open_workspace(roots: list[Path], settings: config.Settings) -> Workspace:
     try:
         return Workspace(roots, settings)
     except StoreError as exc:
+        moved = [indexfile.set_aside(config.db_path_for(root, settings, len(roots)))
+                 for root in roots]
+        if not any(moved):
+            raise  # not an index of nearcode's own: left alone, the error says so
         log.warning("%s; starting a fresh index", exc)
-        for root in roots:
-            db = Path(settings.db_path) if settings.db_path else config.default_db_path(root)
-            try:
-                Store(db).close()
-            except StoreError:
-                db.replace(db.with_suffix(db.suffix + ".corrupt"))
         return Workspace(roots, settings)
 
 

@@ -37,7 +37,7 @@ import sqlite_utils
 import sqlite_vec
 from pysqlite3 import dbapi2 as sqlite3
 
-from . import lexical
+from . import indexfile, lexical
 from .chunking import Chunk
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,10 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        if indexfile.classify(self.path) is indexfile.Kind.FOREIGN:
+            raise StoreError(f"{self.path} is not a usable nearcode index: a folder or a file "
+                             "nearcode did not write, which it leaves alone; choose another "
+                             "index path")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []

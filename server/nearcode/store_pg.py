@@ -44,6 +44,8 @@ from .store import (
 
 log = logging.getLogger(__name__)
 
+CONNECT_TIMEOUT_S = 10  # a host that never answers fails in seconds instead of hanging
+
 TS_CONFIG = "english"  # stems like SQLite's porter tokenizer
 EF_SEARCH = 200  # HNSW search list size (pgvector's default, 40, missed neighbours at 100k)
 TS_WEIGHTS = "{0.5, 0.25, 0.5, 1.0}"  # D body, C path, B -, A symbol (as FTS5's 1 : 0.5 : 2)
@@ -145,7 +147,8 @@ class PgStore:
             from pgvector.psycopg import register_vector
 
             try:
-                conn = psycopg.connect(self.url, autocommit=True)
+                conn = psycopg.connect(self.url, autocommit=True,
+                                       connect_timeout=CONNECT_TIMEOUT_S)
                 if self._vector_ready:
                     register_vector(conn)
             except psycopg.Error as exc:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings, default_db_path
+from .config import Settings, db_path_for
 from .embedding import Embedder
 from .indexer import Indexer, ProgressFn, Report
 from .models import load_embedder, resolve
@@ -78,10 +78,7 @@ class Workspace:
         unique = list(dict.fromkeys(check_root(Path(r)) for r in roots))
         for root in unique:
             inner = [r for r in unique if root in r.parents]  # indexed by their own folder
-            db = Path(settings.db_path) if settings.db_path else default_db_path(root)
-            if settings.db_path and len(roots) > 1:
-                # name + hash of the path: two folders may share a name (a/src, b/src)
-                db = db.with_name(f"{db.stem}-{default_db_path(root).stem}{db.suffix}")
+            db = db_path_for(root, settings, len(roots))
             store = open_store(root, db, settings, write_shared)
             self.folders.append(Folder(root, store, Indexer(root, store, self.embedder, settings,
                                                                inner)))

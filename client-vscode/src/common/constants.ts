@@ -15,3 +15,4 @@ export const COMMANDS = [CMD_REINDEX, CMD_SEARCH, CMD_FIND_SIMILAR, CMD_SHOW_DUP
 
 export const DIAGNOSTIC_SOURCE = 'nearcode';
 export const PROGRESS_TITLE = 'nearcode: indexing';
+export const TRUST_OPTION = 'workspaceTrusted';

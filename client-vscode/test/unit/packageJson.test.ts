@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import * as ids from '../../src/common/commands';
 import { COMMANDS } from '../../src/common/constants';
+import { RESTRICTED_SETTINGS } from '../../src/common/settings';
 import { PACKAGE_JSON } from './paths';
 
 const pkg = JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8'));
@@ -39,6 +40,7 @@ test('the bundle is the entry point and vscode-languageclient matches the engine
   assert.equal(pkg.devDependencies['@types/vscode'], pkg.engines.vscode.replace('^', ''));
 });
 
-test('the server command cannot be set by an untrusted workspace', () => {
-  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['nearcode.server.command']);
+test('the server command and the settings naming paths or hosts cannot be set by an untrusted workspace', () => {
+  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations,
+    ['nearcode.server.command', ...RESTRICTED_SETTINGS.map((name) => `nearcode.${name}`)]);
 });

@@ -8,6 +8,7 @@ import {
   toInitializationOptions,
   type InspectedValue,
 } from '../../src/common/settings';
+import { TRUST_OPTION } from '../../src/common/constants';
 import { CONFIG_PY, PACKAGE_JSON } from './paths';
 
 /** The field names of `class Settings` in config.py, in order. */
@@ -53,13 +54,13 @@ test('only explicitly set values are forwarded, under camelCase names', () => {
     diagnostics: { defaultValue: true, globalValue: true, workspaceValue: false },
     denseWeight: { defaultValue: 1 },
     exclude: { defaultValue: [], globalValue: ['vendor/**'] },
-  }));
+  }), false);
   assert.deepEqual(options, { model: 'fake', exclude: ['vendor/**'], maxFileBytes: 2048, diagnostics: false });
 });
 
 test('nothing set: empty options, so pyproject [tool.nearcode] keeps its say', () => {
-  assert.deepEqual(toInitializationOptions(() => undefined), {});
-  assert.deepEqual(toInitializationOptions(() => ({ defaultValue: 'x' })), {});
+  assert.deepEqual(toInitializationOptions(() => undefined, false), {});
+  assert.deepEqual(toInitializationOptions(() => ({ defaultValue: 'x' }), false), {});
 });
 
 test('blank strings and nulls count as unset', () => {
@@ -67,8 +68,22 @@ test('blank strings and nulls count as unset', () => {
     dbPath: { globalValue: '  ' },
     store: { globalValue: null },
     model: { globalValue: 'my-model' },
-  }));
+  }), false);
   assert.deepEqual(options, { model: 'my-model' });
+});
+
+test('an untrusted workspace cannot choose paths, hosts or model folders; a trusted one can', () => {
+  const values = inspectFrom({
+    model: { globalValue: 'mine', workspaceValue: './weights' },
+    dbPath: { workspaceValue: '/home/me/.bashrc' },
+    store: { workspaceFolderValue: 'postgresql://attacker.example/db' },
+    exclude: { workspaceValue: ['gen/**'] },
+  });
+  assert.deepEqual(toInitializationOptions(values, false), { model: 'mine', exclude: ['gen/**'] });
+  assert.deepEqual(toInitializationOptions(values, true), {
+    model: './weights', dbPath: '/home/me/.bashrc', store: 'postgresql://attacker.example/db',
+    exclude: ['gen/**'], [TRUST_OPTION]: true,
+  });
 });
 
 test('the most specific scope wins', () => {
