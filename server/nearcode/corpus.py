@@ -133,6 +133,8 @@ def _mine(entry: cf.Entry, root: Path, reserved: cf.Reserved, fetch: cf.Fetcher)
             continue
         text = data.decode("utf-8")
         lang = language_for_path(rel)
+        if lang == "c" and entry.language == "cpp":  # a C++ library's .h headers are C++
+            lang = "cpp"
         assert lang is not None
         test = is_test_path(rel)
         found = mine_text(text, BY_NAME[lang], rel, dropped, names=not test)
