@@ -360,13 +360,16 @@ def _write_manifest(root: Path, packages: list[dict[str, Any]],
     ok = [p for p in packages if p["status"] == "ok"]
     held = heldout_names(ok)
     totals: dict[str, dict[str, int]] = {}
-    for p in ok:
+
+    def total(lang: str) -> dict[str, int]:
+        return totals.setdefault(lang, dict.fromkeys(
+            ("train", "heldout", "train_packages", "heldout_packages"), 0))
+
+    for p in ok:  # pairs by their own language; packages by their declared main language
         p["split"] = "heldout" if p["id"] in held else "train"
+        total(p["language"])[f"{p['split']}_packages"] += 1
         for lang, n in p["languages"].items():
-            t = totals.setdefault(lang, {"train": 0, "heldout": 0, "train_packages": 0,
-                                         "heldout_packages": 0})
-            t[p["split"]] += n
-            t[f"{p['split']}_packages"] += 1
+            total(lang)[p["split"]] += n
     manifest = {
         "miner": MINER_VERSION, "seed": SEED, "heldout_fraction": HELDOUT_FRACTION,
         "packages": sorted(packages, key=lambda p: (p["registry"], p["name"], p["version"])),

@@ -229,7 +229,7 @@ def registry_fetch(entry: Entry, dest: Path) -> Path:
         try:
             if entry.wheel:
                 raise CorpusError("a wheel is asked for")
-            _run(["pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d",
+            _run(["pip", "download", "--no-deps", "--no-binary", entry.name, "-q", "-d",
                   str(dest), spec], dest)
         except CorpusError as sdist_error:  # no sdist, or its metadata does not build here
             log.info("%s: sdist failed (%s); trying a wheel", entry.id, sdist_error)
