@@ -241,7 +241,7 @@ def test_heldout_choice_is_per_language_and_stable() -> None:
     ("License :: OSI Approved :: Python Software Foundation License", "PSF"),
     ("GPL-2+", None), ("LGPL-3.0", None), ("MIT AND GPL-3.0", None), ("GPL-3.0 OR MIT", "MIT"),
     ("SEE LICENSE IN LICENSE.md", None), ("", None), ("Limited commercial use", None),
-    ("MPL-2.0", "MPL-2.0"),
+    ("MPL-2.0", "MPL-2.0"), ("Apache License, Version 2.0", "Apache-2.0"),
 ])
 def test_classify_license(declared: str, expected: str | None) -> None:
     assert cf.classify_license(declared) == expected
@@ -263,7 +263,9 @@ def test_reserved_names_and_vendored_paths() -> None:
     assert reserved.vendored_copy("setuptools/_vendor/more_itertools/more.py")
     assert reserved.vendored_copy("node_modules/lodash-es/map.js")
     assert not reserved.vendored_copy("regex-1.7.1/src/lib.rs")
+    assert reserved.vendored_copy("static/lodash.min.js")
     assert not reserved.vendored_copy("requests/api.py")
+    assert not reserved.vendored_copy("pygments/lexers/click.py")  # a module, not a copy
 
 
 def test_load_entries(tmp_path: Path) -> None:

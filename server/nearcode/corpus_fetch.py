@@ -126,15 +126,17 @@ class Reserved:
         return None
 
     def vendored_copy(self, rel: str) -> str | None:
-        """The reserved package a file's path holds a copy of, or None: a folder (or file
-        stem) named after it, a Go import path, or a Rust crate folder."""
+        """The reserved package a file's path holds a copy of, or None: a folder named after
+        it (or its import name), a single-file JavaScript copy (`underscore.js`), a Go import
+        path, or a Rust crate folder."""
         parts = PurePosixPath(rel.lower()).parts
-        for i, part in enumerate(parts):
-            stem = part.split(".", 1)[0] if i == len(parts) - 1 else part
-            for cand in (part, stem, re.sub(r"-\d[\w.+~-]*$", "", part)):
-                n = _ALIASES.get(_normal(cand), _normal(cand))
-                if n in self.names or n.startswith("lodash") and "lodash" in self.names:
-                    return n
+        names = [_ALIASES.get(_normal(p), _normal(p)) for p in parts[:-1]]
+        names += [_normal(re.sub(r"-\d[\w.+~-]*$", "", p)) for p in parts[:-1]]
+        if parts and parts[-1].endswith((".js", ".mjs", ".cjs", ".ts")):
+            names.append(_normal(parts[-1].split(".", 1)[0]))
+        for n in names:
+            if n in self.names or (n.startswith("lodash") and "lodash" in self.names):
+                return n
         joined = "/".join(parts)
         for name in self.names:  # golang-github-spf13-cobra -> github.com/spf13/cobra
             m = re.match(r"golang-(github|gitlab)-([\w.]+?)-([\w.-]+)$", name)
@@ -176,7 +178,7 @@ def classify_license(text: str) -> str | None:
         return None
     alternatives = re.split(r"\s+or\s+|\s*/\s*|\s*\|\s*", text, flags=re.I)
     for alt in alternatives:
-        parts = re.split(r"\s+and\s+|\s*,\s*|\s*;\s*", alt, flags=re.I)
+        parts = re.split(r"\s+and\s+|\s*;\s*", alt, flags=re.I)
         names = [_permissive_name(p) for p in parts if p.strip()]
         if names and all(names):
             return " AND ".join(dict.fromkeys(n for n in names if n))
