@@ -241,7 +241,7 @@ def test_heldout_choice_is_per_language_and_stable() -> None:
     ("License :: OSI Approved :: Python Software Foundation License", "PSF"),
     ("GPL-2+", None), ("LGPL-3.0", None), ("MIT AND GPL-3.0", None), ("GPL-3.0 OR MIT", "MIT"),
     ("SEE LICENSE IN LICENSE.md", None), ("", None), ("Limited commercial use", None),
-    ("MPL-2.0", "MPL-2.0"), ("Apache License, Version 2.0", "Apache-2.0"),
+    ("MPL-2.0", "MPL-2.0"), ("Apache License, Version 2.0", "Apache-2.0"), ("ZPL-2.1", "ZPL-2.1"),
 ])
 def test_classify_license(declared: str, expected: str | None) -> None:
     assert cf.classify_license(declared) == expected

@@ -164,6 +164,7 @@ _PERMISSIVE = tuple((re.compile(rf"\b({pat})\b", re.I), name) for pat, name in (
     (r"zlib", "Zlib"), (r"unlicense", "Unlicense"), (r"cc0", "CC0-1.0"),
     (r"public[ -]domain", "public-domain"), (r"boost|bsl-1\.0", "BSL-1.0"), (r"hpnd", "HPND"),
     (r"wtfpl", "WTFPL"), (r"blueoak", "BlueOak-1.0.0"), (r"curl", "curl"),
+    (r"zpl|zope public", "ZPL-2.1"),
 ))
 _COPYLEFT = re.compile(r"\b(a?gpl|lgpl|gnu|eupl|cddl|epl|copyleft|sspl|busl|commons clause|"
                        r"cc-by-nc|cc-by-sa|proprietary|see license in|unlicensed)\b", re.I)
