@@ -264,6 +264,10 @@ def test_reserved_names_and_vendored_paths() -> None:
     assert reserved.vendored_copy("node_modules/lodash-es/map.js")
     assert not reserved.vendored_copy("regex-1.7.1/src/lib.rs")
     assert reserved.vendored_copy("static/lodash.min.js")
+    assert reserved.vendored_copy("click/core.py")  # a wheel of it under another name
+    assert reserved.vendored_copy("3.1.0/gems/click-1.0/lib/x.rb")
+    assert not reserved.vendored_copy("pandas/core/arrays/click/array.py")
+    assert not reserved.vendored_copy("trpc/src/adapters/lodash.ts")
     assert not reserved.vendored_copy("requests/api.py")
     assert not reserved.vendored_copy("pygments/lexers/click.py")  # a module, not a copy
 

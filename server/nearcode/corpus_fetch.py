@@ -126,16 +126,21 @@ class Reserved:
         return None
 
     def vendored_copy(self, rel: str) -> str | None:
-        """The reserved package a file's path holds a copy of, or None: a folder named after
-        it (or its import name), a single-file JavaScript copy (`underscore.js`), a Go import
-        path, or a Rust crate folder."""
+        """The reserved package a file's path holds a copy of, or None. A copy is a folder
+        named after it (or its import name) at the top of the package (or under src/, lib/)
+        or anywhere under a vendor folder; a single-file JavaScript copy (`underscore.js`) in
+        a vendor or asset folder; a Go import path; a Rust crate folder. (`pandas/core/
+        arrays/arrow/` is pandas' own code, not a copy of arrow.)"""
         parts = PurePosixPath(rel.lower()).parts
-        names = [_ALIASES.get(_normal(p), _normal(p)) for p in parts[:-1]]
-        names += [_normal(re.sub(r"-\d[\w.+~-]*$", "", p)) for p in parts[:-1]]
-        if parts and parts[-1].endswith((".js", ".mjs", ".cjs", ".ts")):
-            names.append(_normal(parts[-1].split(".", 1)[0]))
-        for n in names:
-            if n in self.names or (n.startswith("lodash") and "lodash" in self.names):
+        folders = parts[:-1]
+        for i, part in enumerate(folders):
+            placed = i == 0 or (i == 1 and folders[0] in ("src", "lib")) or \
+                any(f in VENDOR_DIRS for f in folders[:i])
+            if placed and (n := self._match(part)):
+                return n
+        if parts and parts[-1].endswith((".js", ".mjs", ".cjs")) and \
+                (not folders or folders[-1] in VENDOR_DIRS | _ASSET_DIRS):
+            if n := self._match(parts[-1].split(".", 1)[0]):
                 return n
         joined = "/".join(parts)
         for name in self.names:  # golang-github-spf13-cobra -> github.com/spf13/cobra
@@ -147,7 +152,19 @@ class Reserved:
                 return name
         return None
 
+    def _match(self, part: str) -> str | None:
+        for cand in (part, re.sub(r"-\d[\w.+~-]*$", "", part)):
+            n = _ALIASES.get(_normal(cand), _normal(cand))
+            if n in self.names or (n.startswith("lodash") and "lodash" in self.names):
+                return n
+        return None
 
+
+# Folders that hold other projects' code; a copy of a reserved package hides in them.
+VENDOR_DIRS = frozenset({"node_modules", "bower_components", "vendor", "_vendor", "vendored",
+                         "_vendored", "third_party", "thirdparty", "third-party", "extern",
+                         "_extern", "externals", "gems"})
+_ASSET_DIRS = frozenset({"static", "assets", "js", "lib", "libs", "public", "scripts"})
 _ALIASES = {"attr": "attrs", "cattr": "cattrs"}  # import names that differ from the package's
 
 
