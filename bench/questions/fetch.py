@@ -47,7 +47,7 @@ def select(projects: list[dict], names: str | None) -> list[dict]:
     known = {p["id"]: p for p in projects}
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        sys.exit("unknown project(s): %s (known: %s)" % (", ".join(unknown), ", ".join(known)))
+        sys.exit("unknown project(s): {} (known: {})".format(", ".join(unknown), ", ".join(known)))
     return [known[n] for n in wanted]
 
 
@@ -75,14 +75,14 @@ def download(project: dict, archives: Path) -> Path:
         elif project["registry"] == "debian":
             cmd = ["apt-get", "download", "-q", f"{name}={version}"]
         else:
-            raise SystemExit("unknown registry %r for %s" % (project["registry"], project["id"]))
-        print("fetching %s: %s" % (project["id"], " ".join(cmd)), flush=True)
+            raise SystemExit(f"unknown registry {project['registry']!r} for {project['id']}")
+        print(f"fetching {project['id']}: {' '.join(cmd)}", flush=True)
         proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True,
                               timeout=DOWNLOAD_TIMEOUT)
         got = Path(tmp) / project["archive"]
         if proc.returncode != 0 or not got.exists():
             hint = " (run `apt-get update` first?)" if project["registry"] == "debian" else ""
-            raise SystemExit("could not fetch %s%s:\n%s%s" % (
+            raise SystemExit("could not fetch {}{}:\n{}{}".format(
                 project["id"], hint, proc.stdout[-1500:], proc.stderr[-1500:]))
         shutil.move(str(got), target)
     return target
@@ -105,7 +105,7 @@ def fetch(project: dict, out: Path) -> Path:
     archive = download(project, out / "archives")
     digest = sha256_file(archive)
     if digest != project["sha256"]:
-        raise SystemExit("%s: sha256 %s does not match the pinned %s (delete %s to retry)" % (
+        raise SystemExit("{}: sha256 {} does not match the pinned {} (delete {} to retry)".format(
             project["id"], digest, project["sha256"], archive))
     dest = out / project["id"]
     stamp = dest / ".nearcode-fetched"
@@ -114,7 +114,7 @@ def fetch(project: dict, out: Path) -> Path:
         stamp.write_text(digest + "\n")
     workspace = workspace_dir(project, out)
     if not workspace.is_dir():
-        raise SystemExit("%s: workspace folder %s is not in the archive" % (project["id"], workspace))
+        raise SystemExit(f"{project['id']}: workspace folder {workspace} is not in the archive")
     return workspace
 
 
@@ -125,13 +125,13 @@ def workspace_dir(project: dict, out: Path) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=None,
-                    help="folder for archives and workspaces (default: %s)" % default_dir())
+                    help=f"folder for archives and workspaces (default: {default_dir()})")
     ap.add_argument("--projects", help="comma-separated project ids (default: all)")
     args = ap.parse_args()
     out = (args.out or default_dir()).expanduser().resolve()
     for project in select(load_projects(), args.projects):
         ws = fetch(project, out)
-        print("%-8s %s" % (project["id"], ws), flush=True)
+        print(f"{project['id']:<8} {ws}", flush=True)
 
 
 if __name__ == "__main__":
