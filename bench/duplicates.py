@@ -46,11 +46,11 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from nearcode import duplicates as d  # noqa: E402
+from nearcode.app.workspace import Workspace  # noqa: E402
+from nearcode.code.likeness import code_tokens  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
-from nearcode.likeness import code_tokens  # noqa: E402
-from nearcode.store import Store  # noqa: E402
-from nearcode.workspace import Workspace  # noqa: E402
+from nearcode.search import duplicates as d  # noqa: E402
+from nearcode.store.sqlite import Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "data" / "duplicates"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import DATA
-from nearcode import cli
+from nearcode.cli import main
 from nearcode.config import default_db_path
 
 FAKE = ["--model", "fake"]
@@ -30,7 +30,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
+    code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -42,8 +42,8 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
 
 
 def _fixture_chunks(root: Path) -> int:
-    from nearcode.chunking import chunk_text
-    from nearcode.languages import language_for_path
+    from nearcode.code.chunking import chunk_text
+    from nearcode.code.languages import language_for_path
 
     total = 0
     for p in root.rglob("*"):

@@ -1,4 +1,4 @@
-"""Near-duplicates (duplicates.py, and the pure parts of diagnostics.py): the lexical measure,
+"""Near-duplicates (duplicates.py, and the pure parts of duplicate_hints.py): the lexical measure,
 diffs with file line numbers, grouping, the planted clones of tests/data/duplicates (fake
 embedder, and the real model for the clone with renamed identifiers), one KNN query per chunk,
 and `nearcode duplicates`.
@@ -21,11 +21,13 @@ from typing import Any
 
 import pytest
 from helpers import DATA, FUNCTION
-from nearcode import cli, diagnostics
-from nearcode import duplicates as d
+from nearcode.app.workspace import Workspace
+from nearcode.cli import main
+from nearcode.cli.common import EXIT_USAGE
 from nearcode.config import Settings
-from nearcode.store import Store
-from nearcode.workspace import Workspace
+from nearcode.lsp.features import duplicate_hints
+from nearcode.search import duplicates as d
+from nearcode.store.sqlite import Store
 
 FIXTURE = DATA / "duplicates"
 PLANTED = json.loads((FIXTURE / "planted.json").read_text())
@@ -226,7 +228,8 @@ def test_hint_on_the_definition_line_with_the_copies_as_related() -> None:
     a = make_member("a.py", 5, text, 1, "total")
     b = make_member("pkg/b.py", 20, text, 2, "total")
     c = make_member("c.py", 1, text, 3, "sum_all")
-    hint = diagnostics.diagnostic([d.Pair(a, b, 0.971, 0.9), d.Pair(a, c, 0.95, 0.8)], Path("/ws"))
+    hint = duplicate_hints.diagnostic([d.Pair(a, b, 0.971, 0.9), d.Pair(a, c, 0.95, 0.8)],
+                                      Path("/ws"))
     assert hint.message == "Near-duplicate of pkg/b.py:20 (similarity 0.97) and 1 more"
     assert hint.range.start.line == 5 - 1 + 2 and hint.range.start.character == 0
     assert [r.location.uri for r in hint.related_information or []] == [
@@ -237,7 +240,7 @@ def test_file_hints_keep_the_most_similar_up_to_the_cap() -> None:
     ms = [make_member("a.py", 10 * i + 1, f"def f{i}():\n    pass", i) for i in range(4)]
     other = make_member("b.py", 1, "def g():\n    pass", 99)
     by_chunk = {m.chunk_id: [d.Pair(m, other, 0.9 + m.chunk_id / 100, 0.9)] for m in ms}
-    hints = diagnostics.file_hints(by_chunk, Path("/ws"), cap=2)
+    hints = duplicate_hints.file_hints(by_chunk, Path("/ws"), cap=2)
     assert [h.range.start.line for h in hints.diagnostics] == [31 - 1, 21 - 1]
     assert hints.points_at == {(Path("/ws"), "b.py")}
 
@@ -246,7 +249,7 @@ def test_no_hints_until_every_folder_is_indexed() -> None:
     folders = [SimpleNamespace(root=Path("/a")), SimpleNamespace(root=Path("/b"))]
     ls = SimpleNamespace(ws=SimpleNamespace(folders=folders),
                          settings=Settings(), workspace=SimpleNamespace(text_documents={}))
-    hints = diagnostics.Hints(ls)  # type: ignore[arg-type]
+    hints = duplicate_hints.Hints(ls)  # type: ignore[arg-type]
     submitted: list[object] = []
     hints._worker = SimpleNamespace(submit=submitted.append)  # type: ignore[assignment]
     hints.indexed(folders[0], {"x.py"})  # an open buffer, during the initial indexing
@@ -271,7 +274,7 @@ def cli_ws(tmp_path: Path) -> Path:
 
 
 def test_cli_json(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake",
+    code = main(["duplicates", str(cli_ws), "--model", "fake",
                      "--threshold", str(FAKE_THRESHOLD), "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -292,7 +295,7 @@ def test_cli_json(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake",
+    code = main(["duplicates", str(cli_ws), "--model", "fake",
                      "--threshold", str(FAKE_THRESHOLD)])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -301,7 +304,7 @@ def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert re.search(rf"{re.escape(path)}:\d+-\d+", out)
     assert "similarity 0." in out and "\n    @@ -" in out
     # a threshold nothing reaches
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake", "--threshold", "1",
+    code = main(["duplicates", str(cli_ws), "--model", "fake", "--threshold", "1",
                      "--min-lines", "200"])
     out, _ = capsys.readouterr()
     assert code == 0 and out.startswith("0 groups of near-duplicates")
@@ -314,13 +317,13 @@ def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> N
 ])
 def test_cli_bad_input(cli_ws: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                        message: str) -> None:
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake", *argv])
+    code = main(["duplicates", str(cli_ws), "--model", "fake", *argv])
     out, err = capsys.readouterr()
-    assert code == cli.EXIT_USAGE and out == ""
+    assert code == EXIT_USAGE and out == ""
     assert err.strip() == f"nearcode: error: {message}, got {argv[1]}"
 
 
 def test_cli_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["duplicates", str(tmp_path / "nope"), "--model", "fake"])
+    code = main(["duplicates", str(tmp_path / "nope"), "--model", "fake"])
     _, err = capsys.readouterr()
-    assert code == cli.EXIT_USAGE and err.count("\n") == 1 and "does not exist" in err
+    assert code == EXIT_USAGE and err.count("\n") == 1 and "does not exist" in err

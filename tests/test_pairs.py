@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from nearcode import pairs
-from nearcode.chunking import Chunk, chunk_text
+from nearcode.code.chunking import Chunk, chunk_text
+from nearcode.code.languages import BY_NAME, language_for_path
 from nearcode.config import Settings
-from nearcode.languages import BY_NAME, language_for_path
+from nearcode.train import pairs
 
 FIXTURE = Path(__file__).parent / "data" / "training"
 LABEL = FIXTURE.name

@@ -14,10 +14,11 @@ import pytest
 from helpers import DATA, deep_check
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nearcode import store as store_module
-from nearcode.chunking import Chunk, chunk_text
-from nearcode.embedding import FakeEmbedder
-from nearcode.store import _MIGRATIONS, FileState, Filter, Store, StoreError
+from nearcode.code.chunking import Chunk, chunk_text
+from nearcode.embed.fake import FakeEmbedder
+from nearcode.store import sqlite
+from nearcode.store.base import FileState, Filter, StoreError
+from nearcode.store.sqlite import _MIGRATIONS, Store
 
 EMB = FakeEmbedder()
 
@@ -252,7 +253,7 @@ def test_in_memory_bits_follow_writes_of_another_connection(
     assert reader._bits is not None  # the bits now sit in memory
     _write(writer, "fresh.py", texts["fresh"])
     assert best("fresh") == "fresh.py"  # just after a load: answered from vec0 meanwhile
-    monkeypatch.setattr(store_module, "BITS_RELOAD_S", 0.0)
+    monkeypatch.setattr(sqlite, "BITS_RELOAD_S", 0.0)
     _write(writer, "later.py", texts["later"])
     assert best("later") == "later.py"  # reloaded
     assert reader._bits is not None and len(reader._bits.ids) == reader.counts()[1]

@@ -1,0 +1,24 @@
+"""Which store a workspace folder's index lives in, as the settings say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Settings
+from .overlay import OverlayStore
+from .pg import PgStore, is_url
+from .sqlite import Store
+
+
+def open_store(root: Path, db: Path, settings: Settings, write_shared: bool = False) -> Store:
+    """The folder's index: the SQLite file `db`; with a `postgresql://` store setting, the
+    folder's workspace (by folder name) in that shared database — written directly only with
+    `write_shared` (`nearcode index --store`, as CI runs it), else overlaid with the local
+    changes kept in `db` (overlay.py)."""
+    if not is_url(settings.store):
+        return Store(db)
+    assert settings.store is not None
+    shared = PgStore(settings.store, root.name, root)
+    if write_shared:
+        return shared  # type: ignore[return-value]
+    return OverlayStore(shared, Store(db))  # type: ignore[return-value]
