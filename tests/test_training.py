@@ -16,7 +16,7 @@ from nearcode.cli import main
 from nearcode.cli.common import EXIT_USAGE
 from nearcode.config import Settings
 from nearcode.embed import registry
-from nearcode.train import general, pairs, pipeline, trainer
+from nearcode.train import data, general, pairs, pipeline, trainer
 
 pytestmark = pytest.mark.slow
 
@@ -59,8 +59,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
     cache = tmp_path_factory.mktemp("train-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NEARCODE_CACHE_DIR", str(cache))
-        mp.setattr(pipeline, "MIN_TRAIN_PAIRS", 16)
-        mp.setattr(pipeline, "MIN_HELDOUT_PAIRS", 6)
+        mp.setattr(data, "MIN_TRAIN_PAIRS", 16)
+        mp.setattr(data, "MIN_HELDOUT_PAIRS", 6)
         result = pipeline.train([corpus], Settings(), tiny_options())
     return {"corpus": corpus, "cache": cache, "result": result}
 
@@ -109,8 +109,8 @@ def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
 
 def test_same_seed_and_steps_give_the_same_weights(trained: dict,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "MIN_TRAIN_PAIRS", 16)
-    monkeypatch.setattr(pipeline, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(data, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     again = pipeline.train([trained["corpus"]], Settings(), tiny_options())
     first = trained["result"].manifest
     assert again.manifest["fingerprint"] == first["fingerprint"]
@@ -166,16 +166,16 @@ def test_switching_models_re_embeds_the_index(with_model: pipeline.Result,
 def test_eval_cli_measures_base_trained_and_bm25(with_model: pipeline.Result, trained: dict,
                                                  capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     code, out, err = run(capsys, "eval", str(trained["corpus"]), "--model", "tiny", "--json")
     assert code == 0, err
-    data = json.loads(out)
-    assert set(data["metrics"]) == {"base", "bm25", "tiny"}
-    assert data["seed"] == 1 and data["excluded"] == 0  # the model's own split
+    report = json.loads(out)
+    assert set(report["metrics"]) == {"base", "bm25", "tiny"}
+    assert report["seed"] == 1 and report["excluded"] == 0  # the model's own split
     recorded = with_model.manifest["metrics"]
-    assert data["metrics"]["tiny"]["mrr10"] == pytest.approx(recorded["trained"]["mrr10"],
+    assert report["metrics"]["tiny"]["mrr10"] == pytest.approx(recorded["trained"]["mrr10"],
                                                              abs=0.02)
-    assert data["metrics"]["bm25"] == recorded["bm25"]
+    assert report["metrics"]["bm25"] == recorded["bm25"]
     code, out, _ = run(capsys, "eval", str(trained["corpus"]), "--model", "tiny")
     assert code == 0 and "MRR@10" in out and "bm25" in out and "tiny" in out
 
@@ -189,19 +189,19 @@ def test_refuses_too_few_pairs(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == EXIT_USAGE and not out
     assert err.count("\n") == 2  # the phase line, then the error on one line
     assert "too few documented functions" in err and f"found {len(documented)} " in err
-    assert f"need at least {pipeline.MIN_TRAIN_PAIRS}" in err
+    assert f"need at least {data.MIN_TRAIN_PAIRS}" in err
 
 
 def test_refuses_a_budget_that_fits_no_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(pipeline, "MIN_TRAIN_PAIRS", 16)
-    monkeypatch.setattr(pipeline, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(data, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     corpus = make_corpus(tmp_path)
     code, _, err = run(capsys, "train", str(corpus), "--minutes", "0.001", "--batch-size", "8")
     assert code == EXIT_USAGE
     assert "one training step of 8 pairs takes about" in err and "--minutes 0.001" in err
     assert not (registry.models_dir()).exists() or not any(registry.models_dir().iterdir())
-    mined, split = pipeline.mine_split([corpus], Settings(), 0)
+    mined, split = data.mine_split([corpus], Settings(), 0)
     n = sum(1 for p in split.train if p.kind != "name")
     code, _, err = run(capsys, "train", str(corpus), "--batch-size", str(n + 1))
     assert code == EXIT_USAGE
@@ -215,9 +215,9 @@ def test_refuses_missing_model_and_taken_name(with_model: pipeline.Result,
     (registry.models_dir() / "tiny" / "config.json").unlink()  # a broken model folder
     code, _, err = run(capsys, "eval", str(FIXTURE), "--model", "tiny")
     assert code == EXIT_USAGE and "not found" in err
-    with pytest.raises(pipeline.TrainingError, match="exists already"):
+    with pytest.raises(data.TrainingError, match="exists already"):
         pipeline.check_name("tiny")
-    with pytest.raises(pipeline.TrainingError, match="bad model name"):
+    with pytest.raises(data.TrainingError, match="bad model name"):
         pipeline.check_name("../evil")
 
 
@@ -227,7 +227,7 @@ def test_refuses_without_the_trainer_dependencies(monkeypatch: pytest.MonkeyPatc
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "accelerate" else real(name, *a))
-    with pytest.raises(pipeline.TrainingError, match="needs accelerate: pip install"):
+    with pytest.raises(data.TrainingError, match="needs accelerate: pip install"):
         pipeline.train([FIXTURE], Settings(), pipeline.TrainOptions())
 
 
@@ -324,8 +324,8 @@ def test_general_stage_trains_on_the_library_first(tmp_path: Path, isolated_cach
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """With --general-steps, the library's pairs train first, then the workspace's; the
     progress counts both; the manifest says what the stage did."""
-    monkeypatch.setattr(pipeline, "MIN_TRAIN_PAIRS", 16)
-    monkeypatch.setattr(pipeline, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(data, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     monkeypatch.setattr(general, "library_root", lambda: FIXTURE)  # a small "library"
     (tmp_path / "ws").mkdir()
     corpus = make_corpus(tmp_path / "ws")
@@ -354,5 +354,5 @@ def test_general_stage_trains_on_the_library_first(tmp_path: Path, isolated_cach
     # a workspace inside the library cannot have the stage: its files would train twice
     monkeypatch.setattr(general, "library_root", lambda: corpus)
     opts.general_steps, opts.name = 2, "overlapping"
-    with pytest.raises(pipeline.TrainingError, match="overlaps the standard library"):
+    with pytest.raises(data.TrainingError, match="overlaps the standard library"):
         pipeline.train([corpus], Settings(), opts)

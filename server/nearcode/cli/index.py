@@ -10,7 +10,7 @@ from typing import Any
 from .. import trust
 from ..config import db_path_for
 from ..store.factory import open_store
-from ..store.pg import is_url
+from ..store.pg_db import is_url
 from .common import (
     CliError,
     add_common_options,

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..embed import registry
 from ..index.folder import check_root
+from ..train.data import TrainingError
 from .common import CliError, root_of, settings_for
 
 
@@ -148,7 +149,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     update, close = _reporter(False)
     try:
         result = pipeline.train(roots, settings, opts, update)
-    except pipeline.TrainingError as exc:
+    except TrainingError as exc:
         raise CliError(str(exc)) from exc
     finally:
         close()
@@ -177,14 +178,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ..train import pipeline  # torch and sentence-transformers: only when measuring
+    from ..train import measure  # torch and sentence-transformers: only when measuring
 
     roots, settings = _roots(args)
     model = args.model or registry.active_name()
     update, close = _reporter(args.json)
     try:
-        report = pipeline.evaluate_corpus(roots, settings, model, args.seed, progress=update)
-    except pipeline.TrainingError as exc:
+        report = measure.evaluate_corpus(roots, settings, model, args.seed, progress=update)
+    except TrainingError as exc:
         raise CliError(str(exc)) from exc
     finally:
         close()

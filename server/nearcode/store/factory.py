@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..config import Settings
 from .overlay import OverlayStore
-from .pg import PgStore, is_url
+from .pg import PgStore
+from .pg_db import is_url
 from .sqlite import Store
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from pysqlite3 import dbapi2 as sqlite3
 
 from ..config import cache_dir
+from .sqlite_db import MIGRATION_SET
 
 log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-MIGRATION_SET = "nearcode"  # sqlite-utils' migration set name (store.py's _MIGRATIONS)
+
 
 
 class Kind(Enum):

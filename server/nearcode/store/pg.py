@@ -1,17 +1,8 @@
 """The index on PostgreSQL + pgvector: one database shared by a team, many workspaces in it.
 
-Same interface and meaning as store.Store (the embedded SQLite default), so the indexer,
+Same interface and meaning as sqlite.Store (the embedded SQLite default), so the indexer,
 retrieval and the server run unchanged on it. Selected by a `postgresql://` URL (the `store`
-setting, `--store` on the command line).
-
-Tables (numbered migrations in `_MIGRATIONS`, applied once under an advisory lock):
-  nc_workspaces  one row per indexed folder, by key (the folder's name: the same repository
-                 checked out anywhere shares one index); a `generation` counter of writes
-  nc_meta        per workspace: model_id, dim, chunker, revision, branch
-  nc_files       per workspace and path (unique): size, mtime_ns, sha256, source
-  nc_chunks      spans, symbol, text; `tsv` (weighted tsvector of the identifier-split words,
-                 GIN index) and `embedding` (pgvector; an HNSW cosine index per dimension)
-  nc_embeddings  the embedding cache, by (model_id, hash), shared by every workspace
+setting, `--store` on the command line). pg_db.py has the tables and the connections.
 
 Writers take a transaction per file plus an advisory lock on (workspace, path), so concurrent
 indexers (CI on several branches, several machines) never duplicate or half-write a file;
@@ -22,8 +13,6 @@ identifier-split words, not BM25: scores differ from SQLite's, the fusion normal
 from __future__ import annotations
 
 import logging
-import subprocess
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -34,10 +23,9 @@ import numpy as np
 from ..code import lexical
 from ..code.chunking import Chunk
 from .base import NO_FILTER, FileState, Filter, StoredChunk, StoreError, keep_matching
+from .pg_db import Connections, as_array, git_output
 
 log = logging.getLogger(__name__)
-
-CONNECT_TIMEOUT_S = 10  # a host that never answers fails in seconds instead of hanging
 
 TS_CONFIG = "english"  # stems like SQLite's porter tokenizer
 EF_SEARCH = 200  # HNSW search list size (pgvector's default, 40, missed neighbours at 100k)
@@ -46,85 +34,20 @@ TS_WEIGHTS = "{0.5, 0.25, 0.5, 1.0}"  # D body, C path, B -, A symbol (as FTS5's
 # while their matches add up to at most this many rows (see lexical_candidates).
 RANKED_ROWS = 10_000
 
-_MIGRATIONS: list[tuple[str, str]] = [
-    ("m001_initial", """
-        CREATE EXTENSION IF NOT EXISTS vector;
-        CREATE TABLE nc_workspaces (
-            id serial PRIMARY KEY, key text UNIQUE NOT NULL,
-            generation bigint NOT NULL DEFAULT 0);
-        CREATE TABLE nc_meta (
-            workspace_id int NOT NULL REFERENCES nc_workspaces ON DELETE CASCADE,
-            key text NOT NULL, value text NOT NULL, PRIMARY KEY (workspace_id, key));
-        CREATE TABLE nc_files (
-            id bigserial PRIMARY KEY,
-            workspace_id int NOT NULL REFERENCES nc_workspaces ON DELETE CASCADE,
-            path text NOT NULL, language text NOT NULL, size bigint NOT NULL,
-            mtime_ns bigint NOT NULL, sha256 text NOT NULL, source text NOT NULL,
-            indexed_at double precision NOT NULL, UNIQUE (workspace_id, path));
-        CREATE TABLE nc_chunks (
-            id bigserial PRIMARY KEY, workspace_id int NOT NULL,
-            file_id bigint NOT NULL REFERENCES nc_files ON DELETE CASCADE,
-            start_line int NOT NULL, end_line int NOT NULL, symbol text, kind text NOT NULL,
-            language text NOT NULL, hash text NOT NULL, text text NOT NULL,
-            tsv tsvector NOT NULL, embedding vector NOT NULL);
-        CREATE INDEX nc_chunks_file ON nc_chunks (file_id, start_line);
-        CREATE INDEX nc_chunks_symbol ON nc_chunks (workspace_id, symbol);
-        CREATE INDEX nc_chunks_tsv ON nc_chunks USING gin (tsv);
-        CREATE TABLE nc_embeddings (
-            model_id text NOT NULL, hash text NOT NULL, vector vector NOT NULL,
-            used_at double precision NOT NULL, PRIMARY KEY (model_id, hash));
-        CREATE TABLE nc_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL);
-    """),
-]
-_MIGRATION_LOCK = 4_211_986_001  # pg_advisory_lock key for applying migrations
-
-
-def is_url(spec: str | None) -> bool:
-    return bool(spec) and str(spec).startswith(("postgresql://", "postgres://"))
-
-
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                             timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def _array(value: Any) -> np.ndarray:
-    """A pgvector value (numpy array or pgvector's Vector, by version) as float32."""
-    if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
-    return np.asarray(value, dtype=np.float32)
-
 
 class PgStore:
     """One workspace folder's index inside a shared PostgreSQL database."""
 
     def __init__(self, url: str, key: str, root: Path | None = None) -> None:
-        try:
-            import psycopg  # noqa: F401
-            from pgvector.psycopg import register_vector  # noqa: F401
-        except ImportError as exc:
-            raise StoreError("a postgresql:// store needs psycopg and pgvector: "
-                             "pip install 'nearcode[postgres]'") from exc
         self.url = url
         self.path = url.split("@")[-1]  # shown to users: host/db, never the password
         self.key = key
         self.root = root
-        self._local = threading.local()
-        self._conns: list[Any] = []
-        self._lock = threading.Lock()
-        self._vector_ready = False  # pgvector's types exist once the first migration ran
+        self._conns = Connections(url, self.path)
         self._match_counts: dict[str, int] = {}
         self._counts_generation: str | None = None
         self._wrote = False  # since the last ANALYZE
-        self._migrate()
-        self._vector_ready = True
-        from pgvector.psycopg import register_vector
-
-        register_vector(self.conn)
+        self._conns.migrate()
         rows = self._rows(
             "INSERT INTO nc_workspaces (key) VALUES (%s) ON CONFLICT (key) DO UPDATE"
             " SET key = EXCLUDED.key RETURNING id", (key,))
@@ -134,55 +57,17 @@ class PgStore:
 
     @property
     def conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            import psycopg
-            from pgvector.psycopg import register_vector
-
-            try:
-                conn = psycopg.connect(self.url, autocommit=True,
-                                       connect_timeout=CONNECT_TIMEOUT_S)
-                if self._vector_ready:
-                    register_vector(conn)
-            except psycopg.Error as exc:
-                raise StoreError(f"cannot use the index at {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._lock:
-                self._conns.append(conn)
-        return conn
+        """This thread's connection (opened on first use)."""
+        return self._conns.conn
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        import psycopg
-
-        try:
-            cur = self.conn.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-        except psycopg.Error as exc:
-            raise StoreError(f"the index at {self.path} failed: {exc}") from exc
+        return self._conns.rows(sql, params)
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._conns:
-                conn.close()
-            self._conns.clear()
-        self._local = threading.local()
-
-    def _migrate(self) -> None:
-        self._rows("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
-        try:
-            exists = self._rows("SELECT to_regclass('nc_migrations') IS NOT NULL")[0][0]
-            done = {r[0] for r in self._rows("SELECT name FROM nc_migrations")} if exists else set()
-            for name, sql in _MIGRATIONS:
-                if name in done:
-                    continue
-                with self.conn.transaction():
-                    self.conn.execute(sql)
-                    self.conn.execute("INSERT INTO nc_migrations VALUES (%s, now())", (name,))
-        finally:
-            self._rows("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+        self._conns.close()
 
     def applied_migrations(self) -> list[str]:
-        return [r[0] for r in self._rows("SELECT name FROM nc_migrations ORDER BY name")]
+        return self._conns.applied_migrations()
 
     # -- meta and model
 
@@ -213,7 +98,7 @@ class PgStore:
         if self.root is not None:
             for key, args in (("revision", ("rev-parse", "HEAD")),
                               ("branch", ("rev-parse", "--abbrev-ref", "HEAD"))):
-                value = _git(self.root, *args)
+                value = git_output(self.root, *args)
                 if value:
                     self.set_meta(key, value)
         if not rebuild and self.model_id == model_id and self.dim == dim:
@@ -307,7 +192,7 @@ class PgStore:
         rows = self._rows("UPDATE nc_embeddings SET used_at = %s WHERE model_id = %s"
                           " AND hash = ANY(%s) RETURNING hash, vector",
                           (time.time(), self.model_id, wanted))
-        return {h: _array(v) for h, v in rows}
+        return {h: as_array(v) for h, v in rows}
 
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         model, now = self.model_id, time.time()
@@ -359,7 +244,7 @@ class PgStore:
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         rows = self._rows("SELECT id, embedding FROM nc_chunks WHERE id = ANY(%s)"
                           " AND workspace_id = %s", (list(ids), self.workspace_id))
-        return {r[0]: _array(r[1]) for r in rows}
+        return {r[0]: as_array(r[1]) for r in rows}
 
     # -- candidates for retrieval
 

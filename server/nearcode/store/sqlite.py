@@ -1,19 +1,5 @@
-"""The index of one workspace folder: one SQLite file with files, chunks, vectors and words.
-
-Tables (numbered migrations in `_MIGRATIONS`):
-  meta        key/value: model_id, dim
-  files       path (posix, relative to the folder), size, mtime_ns, sha256, source
-  chunks      span, symbol, kind, language, hash of the embedded text, text
-  embeddings  hash -> vector: float32 little-endian blob of `dim` values, norm 1. This is also
-              the embedding cache: a chunk whose hash is here is never embedded again (renames,
-              branch switches), and orphans are pruned only beyond a bound.
-  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id)
-  vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id): a fast coarse search whose
-              candidates are re-scored exactly with the float vectors
-
-The sign bits are also held in memory (48 bytes a chunk at 384 dims: ~5 MB for 100k chunks),
-where numpy counts bits faster than a vec0 KNN query with a large k. A `generation` counter in
-`meta`, bumped by every write that changes chunks (from any process), tells when to reload them.
+"""The index of one workspace folder: one SQLite file with files, chunks, vectors and words
+(sqlite_db.py has the tables and connections; bits.py the sign bits held in memory).
 
 Writes come from one thread at a time and are transactional per file, so a crash leaves every
 file either as it was or fully replaced. Readers on other threads get their own connections
@@ -25,90 +11,30 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
-import sqlite_vec
 from pysqlite3 import dbapi2 as sqlite3
 
 from ..code import lexical
 from ..code.chunking import Chunk
-from . import indexfile
+from . import indexfile, sqlite_db
 from .base import NO_FILTER, FileState, Filter, StoredChunk, StoreError, keep_matching
+from .bits import SignBits, rescore
+from .sqlite_db import MIGRATIONS, VECTOR_DTYPE, Connections, bump_generation, vector_blob
 
 log = logging.getLogger(__name__)
 
-VECTOR_DTYPE = np.dtype("<f4")
 FTS_WEIGHTS = (2.0, 0.5, 1.0)  # BM25 weight of a match in the symbol, path and body columns
 COMMON_WORD = 0.25  # share of chunks above which a query word is too common to search for
 VEC_KNN_MAX = 4096  # sqlite-vec refuses a KNN query with a larger k
-# While the index keeps changing (indexing), the in-memory sign bits are reloaded at most this
-# often; in between, queries go to vec0 (also exact about what is committed, only slower).
-BITS_RELOAD_S = 2.0
 # Unused vectors kept at least (~30 MB at 384 dims), so that a switch to a small branch and
 # back does not embed the whole workspace again.
 MIN_ORPHANS = 20_000
-
-
-@dataclass(frozen=True)
-class _Bits:
-    """Every chunk's sign bits, in memory, as of one `generation` of the index."""
-
-    generation: str | None
-    ids: np.ndarray  # (n,) int64 chunk ids
-    words: np.ndarray  # (dim / 64, n) uint64, or (dim / 8, n) uint8: one row per word position
-    loaded_at: float
-
-
-# ----------------------------------------------------------------------------- migrations
-
-_MIGRATIONS = sqlite_utils.Migrations("nearcode")
-
-
-@_MIGRATIONS(name="m001_initial")
-def _m001_initial(db: sqlite_utils.Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE files (
-            id INTEGER PRIMARY KEY,
-            path TEXT NOT NULL UNIQUE,
-            language TEXT NOT NULL,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            sha256 TEXT NOT NULL,
-            source TEXT NOT NULL DEFAULT 'disk',
-            indexed_at REAL NOT NULL
-        );
-        CREATE TABLE chunks (
-            id INTEGER PRIMARY KEY,
-            file_id INTEGER NOT NULL REFERENCES files(id),
-            start_line INTEGER NOT NULL,
-            end_line INTEGER NOT NULL,
-            symbol TEXT,
-            kind TEXT NOT NULL,
-            language TEXT NOT NULL,
-            hash TEXT NOT NULL,
-            text TEXT NOT NULL
-        );
-        CREATE INDEX chunks_file ON chunks(file_id, start_line);
-        CREATE INDEX chunks_hash ON chunks(hash);
-        CREATE TABLE embeddings (
-            hash TEXT PRIMARY KEY,
-            vector BLOB NOT NULL,
-            used_at REAL NOT NULL
-        );
-        CREATE VIRTUAL TABLE chunks_fts USING fts5(
-            symbol, path, body, tokenize = 'porter unicode61 remove_diacritics 2'
-        );
-        """
-    )
 
 
 # ----------------------------------------------------------------------------- store
@@ -124,17 +50,14 @@ class Store:
                              "nearcode did not write, which it leaves alone; choose another "
                              "index path")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._conns = Connections(self.path)
         self.memory_bits = True  # False: coarse search in vec0 only (benchmarks compare both)
-        self._bits: _Bits | None = None
-        self._bits_lock = threading.Lock()
+        self.sign_bits = SignBits()
         self._df: dict[str, int] = {}  # document frequency of query words, per generation
         self._df_generation: str | None = None
         db = self.db
         try:
-            _MIGRATIONS.apply(db)
+            MIGRATIONS.apply(db)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(f"{self.path} is not a usable nearcode index ({exc})") from exc
@@ -144,53 +67,17 @@ class Store:
     @property
     def db(self) -> sqlite_utils.Database:
         """This thread's connection (opened on first use)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite_utils.Database(self._connect())
-            self._local.db = db
-        return db
-
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
-                                   check_same_thread=False)
-            conn.enable_load_extension(True)
-            sqlite_vec.load(conn)
-            conn.enable_load_extension(False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a usable nearcode index ({exc})") from exc
-        with self._conns_lock:
-            self._conns.append(conn)
-        return conn
+        return self._conns.db
 
     def close(self) -> None:
-        with self._conns_lock:
-            for conn in self._conns:
-                try:
-                    conn.close()
-                except sqlite3.Error:
-                    pass
-            self._conns.clear()
-        self._local = threading.local()
-        self._bits = None
+        self._conns.close()
+        self.sign_bits.clear()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite_utils.Database]:
-        db = self.db
-        try:
-            with db.atomic():
-                yield db
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"writing {self.path} failed: {exc}") from exc
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._conns.write()
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        try:
-            return self.db.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"reading {self.path} failed: {exc}") from exc
+        return self._conns.rows(sql, params)
 
     # -- model
 
@@ -226,7 +113,7 @@ class Store:
             db.execute(f"CREATE VIRTUAL TABLE vec_bits USING vec0(embedding bit[{int(dim)}])")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('model_id', ?), ('dim', ?)",
                        (model_id, str(dim)))
-            _bump_generation(db)
+            bump_generation(db)
         if had:
             log.info("model changed from %s to %s: the index will be rebuilt", had, model_id)
         return True
@@ -258,55 +145,14 @@ class Store:
         """Replace everything indexed for one file, in one transaction.
 
         `vectors` must hold a vector for every chunk hash (see `put_vectors`)."""
-        now = time.time()
         with self._write() as db:
-            _bump_generation(db)
-            file_id = self._delete_file(db, state.path)
-            cur = db.execute(
-                "INSERT INTO files (id, path, language, size, mtime_ns, sha256, source, indexed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (file_id, state.path, language, state.size, state.mtime_ns, state.sha256,
-                 state.source, now),
-            )
-            file_id = file_id or cur.lastrowid
-            db.conn.executemany("UPDATE embeddings SET used_at = ? WHERE hash = ?",
-                                [(now, h) for h in {c.hash for c in chunks}])
-            for c in chunks:
-                cur = db.execute(
-                    "INSERT INTO chunks (file_id, start_line, end_line, symbol, kind, language,"
-                    " hash, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (file_id, c.start_line, c.end_line, c.symbol, c.kind, c.language, c.hash,
-                     c.text),
-                )
-                chunk_id = cur.lastrowid
-                db.execute(
-                    "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
-                    (chunk_id, lexical.index_text(c.symbol or ""), lexical.index_text(c.path),
-                     lexical.index_text(c.text)),
-                )
-                db.execute(
-                    "INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
-                    (chunk_id, _blob(vectors[c.hash])),
-                )
+            bump_generation(db)
+            sqlite_db.write_file(db, state, language, chunks, vectors, time.time())
 
     def delete_file(self, path: str) -> None:
         with self._write() as db:
-            _bump_generation(db)
-            self._delete_file(db, path)
-
-    @staticmethod
-    def _delete_file(db: sqlite_utils.Database, path: str) -> int | None:
-        row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
-        if row is None:
-            return None
-        file_id = row[0]
-        ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
-        for chunk_id in ids:
-            db.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
-            db.execute("DELETE FROM vec_bits WHERE rowid = ?", (chunk_id,))
-        db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
-        db.execute("DELETE FROM files WHERE id = ?", (file_id,))
-        return int(file_id)
+            bump_generation(db)
+            sqlite_db.delete_file(db, path)
 
     # -- embedding cache
 
@@ -328,7 +174,7 @@ class Store:
         with self._write() as db:
             db.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (hash, vector, used_at) VALUES (?, ?, ?)",
-                [(h, _blob(v), now) for h, v in vectors.items()],
+                [(h, vector_blob(v), now) for h, v in vectors.items()],
             )
 
     def prune_cache(self, keep_orphans: int | None = None) -> int:
@@ -422,47 +268,21 @@ class Store:
         ids = self._filter_ids(ids, flt)
         if flt and len(ids) < k and len(coarse) >= want:
             ids = self._filter_ids(self._all_ids(flt), flt)
-        return _rescore(self.vectors_of(ids), query, k)
+        return rescore(self.vectors_of(ids), query, k)
 
     def _coarse(self, query: np.ndarray, want: int) -> list[int]:
         """Ids of the `want` chunks whose sign bits are nearest to `query`'s (hamming)."""
-        bits = self._memory_bits() if self.memory_bits else None
+        bits = self.sign_bits.current(self.meta("generation"), self._bit_rows) \
+            if self.memory_bits else None
         if bits is None:
             rows = self._rows(
                 "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?)"
-                " AND k = ?", (_blob(query), want))
+                " AND k = ?", (vector_blob(query), want))
             return [r[0] for r in rows]
-        if len(bits.ids) <= want:
-            return bits.ids.tolist()
-        q = np.packbits(np.asarray(query) > 0, bitorder="little").view(bits.words.dtype)
-        distance = _hamming(bits.words, q)
-        return bits.ids[np.argpartition(distance, want - 1)[:want]].tolist()  # order: re-scored
+        return bits.nearest(query, want)
 
-    def _memory_bits(self) -> _Bits | None:
-        """The sign bits in memory, reloaded if the index changed since; None when it changed
-        but the last reload is too recent (vec0 answers instead)."""
-        generation = self.meta("generation")
-        bits = self._bits
-        if bits is not None and bits.generation == generation:
-            return bits
-        if bits is not None and time.monotonic() - bits.loaded_at < BITS_RELOAD_S:
-            return None
-        with self._bits_lock:
-            current = self._bits
-            if current is not bits:  # another thread reloaded meanwhile
-                return current if current is not None and current.generation == generation \
-                    else None
-            # vec0 bit vectors are packed like numpy's little-endian packbits of (v > 0)
-            rows = self._rows("SELECT rowid, embedding FROM vec_bits")
-            width = len(rows[0][1]) if rows else 0
-            words = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8)
-            words = words.reshape(len(rows), width)
-            if width % 8 == 0:
-                words = words.view(np.uint64)
-            words = np.ascontiguousarray(words.T)  # a row per word: ~15x faster to count
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            self._bits = _Bits(generation, ids, words, time.monotonic())
-            return self._bits
+    def _bit_rows(self) -> list[tuple]:
+        return self._rows("SELECT rowid, embedding FROM vec_bits")
 
     def _all_ids(self, flt: Filter) -> list[int]:
         sql, params = "SELECT id FROM chunks", []
@@ -556,39 +376,3 @@ class Store:
         return problems
 
 
-def _blob(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype=VECTOR_DTYPE).tobytes()
-
-
-def _bump_generation(db: sqlite_utils.Database) -> None:
-    """Mark a change of chunks (inside the writing transaction), for the in-memory bits."""
-    db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key)"
-               " DO UPDATE SET value = CAST(value AS INTEGER) + 1")
-
-
-_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
-
-
-def _hamming(words: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Hamming distances of the columns of `words` ((w, n) words of sign bits) to `query` (w)."""
-    n = words.shape[1]
-    distance = np.zeros(n, dtype=np.uint16)
-    diff = np.empty(n, dtype=words.dtype)
-    for row, q in zip(words, query, strict=True):
-        np.bitwise_xor(row, q, out=diff)
-        if hasattr(np, "bitwise_count"):  # numpy >= 2.0
-            distance += np.bitwise_count(diff)
-        else:
-            distance += _POPCOUNT8[diff.view(np.uint8)].reshape(n, -1).sum(axis=1,
-                                                                          dtype=np.uint16)
-    return distance
-
-
-def _rescore(vectors: dict[int, np.ndarray], query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    if not vectors:
-        return []
-    ids = np.fromiter(vectors.keys(), dtype=np.int64, count=len(vectors))
-    matrix = np.stack(list(vectors.values()))
-    scores = matrix @ np.asarray(query, dtype=np.float32)
-    order = np.argsort(-scores, kind="stable")[:k]
-    return [(int(ids[i]), float(scores[i])) for i in order]

@@ -34,26 +34,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..config import Settings
 from ..embed import registry
-from ..embed.base import MAX_TOKENS, ModelRef, fingerprint, normalize, quiet_transformers
-from ..embed.torch_backend import SentenceTransformerEmbedder
+from ..embed.base import fingerprint
 from . import general, pairs, sampler
+from .data import TrainingError, anchors, check_enough, mine_split
 from .evaluation import Metrics, evaluate
+from .model import SCALE, ModelEmbedder, load_model, resolve_start, symmetric_loss
 from .trainer import SAFETY, Plan, Progress, ProgressFn, estimate_step_seconds, run_trainer
 
 log = logging.getLogger(__name__)
 
-MIN_TRAIN_PAIRS = 128  # documented pairs on the training side (two batches of 64)
-MIN_HELDOUT_PAIRS = 20  # documented pairs held out to measure the result
-SCALE = 20.0  # 1 / temperature of the in-batch softmax
 LOSS_SAMPLE = 64  # training pairs on which the loss is measured before and after
-
-
-class TrainingError(RuntimeError):
-    """Training cannot start or finish: too little data, no time, a bad name."""
 
 
 @dataclass
@@ -90,99 +82,6 @@ class Result:
     activated: bool
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-
-
-# ----------------------------------------------------------------------------- data
-
-
-def mine_split(roots: Sequence[Path], settings: Settings, seed: int,
-               heldout_fraction: float = 0.2, max_heldout: int = 500
-               ) -> tuple[pairs.Mined, pairs.Split]:
-    """Pairs of `roots` and their split by file (the same for `train` and `eval`)."""
-    mined = pairs.mine(roots, settings, names=True)
-    return mined, pairs.split(mined.pairs, seed, heldout_fraction, MIN_HELDOUT_PAIRS, max_heldout,
-                              mined.workspace)
-
-
-def check_enough(mined: pairs.Mined, split: pairs.Split, min_train: int | None = None,
-                 min_heldout: int | None = None) -> None:
-    """TrainingError saying how many pairs were found and how many are needed, when too few."""
-    min_train = MIN_TRAIN_PAIRS if min_train is None else min_train
-    min_heldout = MIN_HELDOUT_PAIRS if min_heldout is None else min_heldout
-    documented = [p for p in split.train if p.kind != "name"]
-    if len(documented) >= min_train and len(split.heldout) >= min_heldout:
-        return
-    total = sum(1 for p in mined.pairs if p.kind != "name")
-    raise TrainingError(
-        f"too few documented functions to train on: found {total} (description, code) pairs in "
-        f"{mined.files} files ({len(documented)} for training, {len(split.heldout)} held out); "
-        f"need at least {min_train} for training and {min_heldout} held out. Add documented "
-        f"code with --extra-source DIR (an installed library, say)")
-
-
-def anchors(train: Sequence[pairs.Pair], mode: str, seed: int) -> list[str]:
-    """The text side of each training pair: its first sentence, its whole description, or a
-    seeded mix of both."""
-    if mode not in ("sentence", "doc", "mixed"):
-        raise TrainingError(f"unknown query mode {mode!r}: expected sentence, doc or mixed")
-    rng = np.random.default_rng(seed)
-    out = []
-    for p in train:
-        whole = " ".join(p.doc.split())
-        use_doc = mode == "doc" or (mode == "mixed" and rng.random() < 0.5)
-        out.append(whole if use_doc and whole else p.query)
-    return out
-
-
-# ----------------------------------------------------------------------------- model helpers
-
-
-class ModelEmbedder:
-    """An in-memory SentenceTransformer as an `Embedder` (for evaluation between steps)."""
-
-    def __init__(self, model: Any, model_id: str, batch_size: int = 32) -> None:
-        self.model = model
-        self.model_id = model_id
-        self.dim = int(model.get_embedding_dimension())
-        self.batch_size = batch_size
-
-    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
-                                    convert_to_numpy=True, show_progress_bar=False)
-        return normalize(vectors)
-
-
-def symmetric_loss(embedder: ModelEmbedder, texts: Sequence[str], codes: Sequence[str]) -> float:
-    """The training objective on one batch, without gradients: mean of the text→code and
-    code→text cross-entropies over scaled cosine similarities."""
-    t = embedder.embed_batch(texts)  # (n, dim), rows of norm 1
-    c = embedder.embed_batch(codes)  # (n, dim)
-    logits = SCALE * (t @ c.T)  # (n, n); the right answers lie on the diagonal
-
-    def xent(m: np.ndarray) -> float:
-        m = m - m.max(axis=1, keepdims=True)
-        logp = m - np.log(np.exp(m).sum(axis=1, keepdims=True))
-        return float(-np.mean(np.diag(logp)))
-
-    return (xent(logits) + xent(logits.T)) / 2
-
-
-def _start_ref(spec: str) -> ModelRef:
-    if spec == "base":
-        return registry.base_model()
-    if spec == "active":
-        return registry.resolve("default")
-    return registry.resolve(spec)
-
-
-def _load(folder: Path) -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    quiet_transformers()
-    model = SentenceTransformer(str(folder), device="cpu")
-    # train and evaluate on what search embeds: texts cut at MAX_TOKENS (also faster)
-    model.max_seq_length = min(model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
-    return model
 
 
 def default_name(roots: Sequence[Path]) -> str:
@@ -240,16 +139,16 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     t_mined = time.monotonic()
 
     base_ref = registry.base_model()
-    start_ref = _start_ref(opts.start)
+    start_ref = resolve_start(opts.start)
     say(Progress("evaluate"))
-    model = _load(start_ref.folder)
+    model = load_model(start_ref.folder)
     start_embedder = ModelEmbedder(model, f"{start_ref.name}@start")
     metrics: dict[str, Metrics] = {"bm25": evaluate(split.heldout, None)}
     metrics["start"] = evaluate(split.heldout, start_embedder)
     if start_ref.folder.resolve() == base_ref.folder.resolve():
         metrics["base"] = metrics["start"]
     else:
-        base_model = _load(base_ref.folder)
+        base_model = load_model(base_ref.folder)
         metrics["base"] = evaluate(split.heldout, ModelEmbedder(base_model, base_ref.name))
         del base_model
     texts = anchors(train_pairs, opts.query, opts.seed)
@@ -484,45 +383,3 @@ def _versions() -> dict[str, str]:
             "threads": str(torch.get_num_threads())}
 
 
-# ----------------------------------------------------------------------------- evaluation
-
-
-@dataclass
-class EvalReport:
-    """Held-out metrics of several rankers on one corpus."""
-
-    pairs: int
-    files: int
-    metrics: dict[str, Metrics]
-    excluded: int = 0  # held-out pairs dropped because the model trained on their file
-    seed: int = 0
-
-
-def evaluate_corpus(roots: Sequence[Path], settings: Settings, model: str | None,
-                    seed: int | None = None, max_heldout: int = 500,
-                    progress: ProgressFn | None = None) -> EvalReport:
-    """The base model, BM25 and (unless None) `model` on the held-out pairs of `roots`.
-
-    A trained model is measured on the split it was trained with (its seed), and held-out pairs
-    from files it trained on are left out, so no score comes from training data."""
-    ref = registry.resolve(model) if model else None
-    split_info: dict[str, Any] = {}
-    if ref is not None and (ref.folder / "split.json").is_file():
-        split_info = json.loads((ref.folder / "split.json").read_text())
-    seed = seed if seed is not None else int(split_info.get("seed", 0))
-    (progress or (lambda p: None))(Progress("mine"))
-    mined, split = mine_split(roots, settings, seed, max_heldout=max_heldout)
-    trained_on = set(split_info.get("train_files", []))
-    heldout = [p for p in split.heldout if p.path not in trained_on]
-    if len(heldout) < MIN_HELDOUT_PAIRS:
-        raise TrainingError(
-            f"too few held-out pairs to measure anything: {len(heldout)} (need "
-            f"{MIN_HELDOUT_PAIRS}); found {len(mined.pairs)} pairs in {mined.files} files")
-    (progress or (lambda p: None))(Progress("evaluate"))
-    base = registry.base_model()
-    out = {"base": evaluate(heldout, SentenceTransformerEmbedder(base.folder, base.name)),
-           "bm25": evaluate(heldout, None)}
-    if ref is not None and ref.folder.resolve() != base.folder.resolve():
-        out[ref.name] = evaluate(heldout, SentenceTransformerEmbedder(ref.folder, ref.name))
-    return EvalReport(len(heldout), len(split.heldout_files), out,
-                      len(split.heldout) - len(heldout), seed)

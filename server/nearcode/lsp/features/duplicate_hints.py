@@ -23,8 +23,10 @@ from lsprotocol import types as t
 from pygls.uris import to_fs_path
 
 from ...index.folder import Folder
-from ...search.duplicates import Member, Options, Pair, duplicates_of, header_line
+from ...search.copies import Member, Pair, header_line
+from ...search.duplicates import Options, duplicates_of
 from .. import protocol
+from ..base import NearcodeServer
 from ..params import ParamsError
 
 log = logging.getLogger(__name__)
@@ -37,12 +39,15 @@ FileKey = tuple[Path, str]  # (folder root, path relative to it)
 
 
 class HintServer(Protocol):
-    """What the hints need of the language server (server.NearcodeServer)."""
+    """What the hints need of the language server (base.NearcodeServer)."""
 
     ws: Any
     settings: Any
-    workspace: Any
-    client_capabilities: t.ClientCapabilities
+
+    @property
+    def workspace(self) -> Any: ...
+    @property
+    def client_capabilities(self) -> t.ClientCapabilities: ...
 
     def call_soon(self, fn: Any) -> None: ...
     def text_document_publish_diagnostics(self, params: t.PublishDiagnosticsParams) -> None: ...
@@ -294,18 +299,20 @@ def _parse_show(raw: Any) -> tuple[str, int]:
 # ----------------------------------------------------------------------------- registration
 
 
-def register(server: Any) -> Hints:
-    """Add the code action and the command to `server`; returns the hints it feeds."""
+def register(server: NearcodeServer) -> Hints:
+    """Add the code action and the command to `server`, and the hints to what the indexing
+    worker tells of changed files; returns the hints."""
     hints = Hints(server)
+    server.on_indexed.append(hints.indexed)
 
     @server.feature(t.TEXT_DOCUMENT_CODE_ACTION,
                     t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
-    def on_code_action(ls: Any, params: t.CodeActionParams) -> list[t.CodeAction] | None:
+    def on_code_action(ls: NearcodeServer, params: t.CodeActionParams) -> list[t.CodeAction] | None:
         """textDocument/codeAction: "Show near duplicates" on a near-duplicate hint."""
         return hints.code_actions(params) or None
 
     @server.command(protocol.CMD_SHOW_DUPLICATES)
-    async def cmd_show_duplicates(ls: Any, *args: Any) -> dict[str, Any]:
+    async def cmd_show_duplicates(ls: NearcodeServer, *args: Any) -> dict[str, Any]:
         """Near-duplicates of the function at [{textDocument, position}]; opens the closest."""
         found = await ls.run(hints.duplicates_at, args[0] if args else None)
         if found and hints.can_show_documents():
