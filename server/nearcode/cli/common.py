@@ -14,6 +14,7 @@ from typing import Any
 from ..app.workspace import Workspace
 from ..config import Settings, default_db_path
 from ..config import load as load_settings
+from ..errors import InvalidInput
 from ..index.folder import check_root
 from ..index.indexer import Progress, Report
 from ..search.retrieval import Hit
@@ -22,7 +23,7 @@ EXIT_USAGE = 2
 BACKENDS = ["auto", "onnx", "onnx-fp32", "torch"]
 
 
-class CliError(Exception):
+class CliError(InvalidInput):
     """Bad input at the command line: printed as one line, exit code 2."""
 
 

@@ -14,13 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..code.languages import UnknownLanguageError
-from ..embed.base import ModelError
-from ..index.folder import WorkspaceError
-from ..search.similar import LocationError
-from ..store.base import StoreError
+from ..errors import NearcodeError
 from . import duplicates, index, search, serve, train
-from .common import EXIT_USAGE, CliError
+from .common import EXIT_USAGE
 
 log = logging.getLogger("nearcode")
 
@@ -36,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line (a message from a library may hold several)."""
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -45,12 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
-    expected = (CliError, LocationError, ModelError, StoreError, UnknownLanguageError,
-                WorkspaceError)
     try:
         return int(args.func(args) or 0)
-    except expected as exc:
-        print(f"nearcode: error: {exc}", file=sys.stderr)
+    except NearcodeError as exc:  # bad input or an unusable index, store or model
+        print(f"nearcode: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("nearcode: interrupted", file=sys.stderr)
@@ -58,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("NEARCODE_DEBUG"):
             raise
-        print(f"nearcode: internal error: {type(exc).__name__}: {exc} "
+        print(f"nearcode: internal error: {type(exc).__name__}: {one_line(exc)} "
               "(NEARCODE_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
 

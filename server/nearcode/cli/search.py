@@ -8,6 +8,7 @@ from typing import Any
 
 from ..code.languages import check_language
 from ..search.similar import read_text, similar_at
+from ..store.base import compile_globs
 from .common import (
     CliError,
     add_common_options,
@@ -41,6 +42,7 @@ def register(sub: Any) -> None:
 
 def cmd_search(args: argparse.Namespace) -> int:
     languages = [check_language(lang) for lang in args.lang or []]
+    compile_globs(args.path_glob or [])  # InvalidGlob: a bad --path is the user's error
     check_k(args.k)
     with open_workspace(args) as ws:
         sync(ws, True)

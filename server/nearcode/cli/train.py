@@ -1,7 +1,7 @@
 """`nearcode train`, `nearcode eval` and `nearcode models [use NAME|base]`.
 
-Errors are raised as `CliError`, `TrainingError` or `ModelError`, which `main` prints as one
-line.
+Errors are nearcode's own (`TrainingError`, `ModelError`, ...: errors.py), which `main` prints
+as one line.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Any
 
 from ..embed import registry
 from ..index.folder import check_root
-from ..train.data import TrainingError
-from .common import CliError, root_of, settings_for
+from .common import root_of, settings_for
 
 
 def register(sub: Any) -> None:
@@ -149,8 +148,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     update, close = _reporter(False)
     try:
         result = pipeline.train(roots, settings, opts, update)
-    except TrainingError as exc:
-        raise CliError(str(exc)) from exc
     finally:
         close()
     m = result.manifest
@@ -185,8 +182,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     update, close = _reporter(args.json)
     try:
         report = measure.evaluate_corpus(roots, settings, model, args.seed, progress=update)
-    except TrainingError as exc:
-        raise CliError(str(exc)) from exc
     finally:
         close()
     metrics = {k: v.as_dict() for k, v in report.metrics.items()}

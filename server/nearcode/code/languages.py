@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from ..errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class LanguageSpec:
@@ -155,7 +157,7 @@ _BY_FILENAME: dict[str, str] = {
 }
 
 
-class UnknownLanguageError(ValueError):
+class UnknownLanguageError(InvalidInput):
     """A language name that nearcode does not know."""
 
 

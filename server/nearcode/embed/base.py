@@ -20,6 +20,8 @@ from typing import Protocol
 
 import numpy as np
 
+from ..errors import Unavailable
+
 log = logging.getLogger(__name__)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
@@ -47,7 +49,7 @@ class Embedder(Protocol):
         ...
 
 
-class ModelError(RuntimeError):
+class ModelError(Unavailable):
     """The model cannot be found or loaded."""
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InvalidInput
 from ..store.sqlite import Store
 from .indexer import Indexer
 
 
-class WorkspaceError(ValueError):
+class WorkspaceError(InvalidInput):
     """A folder that cannot be a workspace (missing, not a folder)."""
 
 

@@ -2,7 +2,8 @@
 
 It holds the state (the workspace, the indexing worker, the settings) and the helpers handlers
 use: `run` (blocking query work off the event loop, domain errors mapped to JSON-RPC errors),
-`locate` (a document URI to its workspace folder) and `document_text`.
+`locate` (a document URI to its workspace folder) and `document_text`. Errors map to JSON-RPC
+here only (errors.py): InvalidInput → -32602, the rest of nearcode's → -32603 with the message.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from pygls.uris import to_fs_path
 from .. import __version__, config
 from ..app.worker import IndexService
 from ..app.workspace import Workspace
-from ..embed.base import ModelError
-from ..index.folder import Folder, WorkspaceError
-from ..search.similar import LocationError, read_text
-from ..store.base import StoreError
+from ..errors import InvalidInput, NearcodeError
+from ..index.folder import Folder
+from ..search.similar import read_text
 from .params import ParamsError
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,14 @@ class NearcodeServer(LanguageServer):
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self.queries, lambda: fn(*args))
-        except (ParamsError, LocationError, WorkspaceError) as exc:
+        except InvalidInput as exc:
             raise JsonRpcInvalidParams(str(exc)) from exc
-        except (ModelError, StoreError) as exc:
+        except NearcodeError as exc:  # the index, the store or the model is unusable
             raise JsonRpcInternalError(f"nearcode: {exc}") from exc
+        except Exception as exc:  # a bug: the traceback goes to the log, not to the client
+            log.exception("%s failed", getattr(fn, "__name__", "a request"))
+            raise JsonRpcInternalError(
+                f"nearcode: internal error: {type(exc).__name__}: {exc}") from exc
 
     def locate(self, uri: str) -> tuple[Folder, str, Path]:
         """(folder, relative path, absolute path) of a document URI inside the workspace."""

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InvalidInput
+from ..store.base import InvalidGlob, compile_globs
+
 MAX_LIMIT = 200
 MAX_QUERY_CHARS = 100_000
 
 
-class ParamsError(ValueError):
+class ParamsError(InvalidInput):
     """Request parameters that do not fit the contract."""
 
 
@@ -120,8 +123,13 @@ def parse_search(raw: Any) -> SearchParams:
     query = _str(p, "query", required=True) or ""
     if not query.strip():
         raise ParamsError("'query' must not be empty")
+    paths = _strings(p, "paths")
+    try:
+        compile_globs(paths)
+    except InvalidGlob as exc:
+        raise ParamsError(f"'paths': {exc}") from exc
     return SearchParams(query, _int(p, "limit", 10, 1, MAX_LIMIT) or 10,
-                        _strings(p, "languages"), _strings(p, "paths"))
+                        _strings(p, "languages"), paths)
 
 
 def parse_similar(raw: Any) -> SimilarParams:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from ..code.chunking import chunk_text
 from ..code.languages import language_for_path
+from ..errors import InvalidInput
 from ..index.folder import Folder, WorkspaceError
 from .retrieval import Hit, Retriever
 
@@ -25,7 +26,7 @@ class WorkspaceView(Protocol):
     def folder_for(self, path: Path) -> tuple[Folder, str] | None: ...
 
 
-class LocationError(ValueError):
+class LocationError(InvalidInput):
     """A location that names nothing usable (past the end, empty selection...)."""
 
 

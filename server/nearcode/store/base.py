@@ -7,11 +7,16 @@ shared index with the user's own changes on top).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import pathspec
+
+from ..errors import InvalidInput, Unavailable
 
 
-class StoreError(RuntimeError):
+class StoreError(Unavailable):
     """The index file cannot be used (corrupt, locked, not an index)."""
 
 
@@ -41,13 +46,36 @@ class StoredChunk:
     text: str
 
 
+class InvalidGlob(InvalidInput):
+    """A path glob that is not a gitignore-style pattern."""
+
+
+def compile_globs(globs: Sequence[str]) -> pathspec.PathSpec | None:
+    """The gitignore-style spec matching any of `globs` (None when there are none); InvalidGlob
+    naming the first bad one. Inputs are checked with this where they enter (the CLI's --path,
+    the `paths` of nearcode/search), so that a bad glob is the user's error, not a crash."""
+    if not globs:
+        return None
+    for glob in globs:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([glob])
+        except (ValueError, re.error) as exc:
+            raise InvalidGlob(f"bad path glob {glob!r}: {exc}") from exc
+    return pathspec.GitIgnoreSpec.from_lines(globs)
+
+
 @dataclass(frozen=True)
 class Filter:
-    """Restricts candidates: languages (any of) and path globs (gitignore style, any of)."""
+    """Restricts candidates: languages (any of) and path globs (gitignore style, any of), the
+    globs compiled once (InvalidGlob for a bad one)."""
 
     languages: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     exclude_ids: frozenset[int] = frozenset()
+    spec: pathspec.PathSpec | None = field(init=False, default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec", compile_globs(self.paths))
 
     def __bool__(self) -> bool:
         return bool(self.languages or self.paths)
@@ -58,9 +86,7 @@ NO_FILTER = Filter()
 
 def keep_matching(ids: Sequence[int], chunks: dict[int, StoredChunk], flt: Filter) -> list[int]:
     """The ids (in order) whose chunk passes the filter's languages and path globs."""
-    import pathspec
-
-    spec = pathspec.GitIgnoreSpec.from_lines(flt.paths) if flt.paths else None
+    spec = flt.spec
     keep = []
     for cid in ids:
         c = chunks.get(cid)

@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Settings
+from ..errors import InvalidInput
 from . import pairs
 
 MIN_TRAIN_PAIRS = 128  # documented pairs on the training side (two batches of 64)
 MIN_HELDOUT_PAIRS = 20  # documented pairs held out to measure the result
 
 
-class TrainingError(RuntimeError):
+class TrainingError(InvalidInput):
     """Training cannot start or finish: too little data, no time, a bad name."""
 
 

@@ -15,8 +15,7 @@ from ... import config
 from ...app.watch import Watcher
 from ...app.worker import IndexService
 from ...app.workspace import Workspace
-from ...embed.base import ModelError
-from ...index.folder import WorkspaceError
+from ...errors import NearcodeError
 from ...store import indexfile
 from ...store.base import StoreError
 from .. import protocol
@@ -76,7 +75,7 @@ def on_initialized(ls: NearcodeServer, params: t.InitializedParams) -> None:
         return
     try:
         ls.ws = open_workspace(ls.roots, ls.settings)
-    except (ModelError, WorkspaceError, StoreError) as exc:
+    except NearcodeError as exc:  # a bad folder, an unusable index or model
         ls.message(t.MessageType.Error, f"nearcode: {exc}")
         ls.ready.set()
         return

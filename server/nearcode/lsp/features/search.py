@@ -7,12 +7,12 @@ from typing import Any
 
 from lsprotocol import types as t
 
-from ...code.languages import UnknownLanguageError, check_language
+from ...code.languages import check_language
 from ...search.retrieval import Hit
 from .. import protocol
 from ..base import NearcodeServer
 from ..convert import hit_to_json, hit_to_symbol
-from ..params import ParamsError, parse_search
+from ..params import parse_search
 
 
 def register(server: NearcodeServer) -> None:
@@ -24,10 +24,7 @@ def register(server: NearcodeServer) -> None:
 def search(ls: NearcodeServer, raw: Any) -> list[Hit]:
     """The hits for the raw params of nearcode/search (runs on a query thread)."""
     p = parse_search(raw)
-    try:
-        languages = [check_language(lang) for lang in p.languages]
-    except UnknownLanguageError as exc:
-        raise ParamsError(str(exc)) from exc
+    languages = [check_language(lang) for lang in p.languages]  # UnknownLanguageError: -32602
     assert ls.ws is not None
     return ls.ws.retriever.search(p.query, p.limit, languages, p.paths)
 
