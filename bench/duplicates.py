@@ -258,7 +258,7 @@ def mutants(base: Workspace, workdir: Path, settings: Settings, n: int,
             seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     store = base.folders[0].store
-    candidates = [c for c in d._definitions(store, d.MIN_LINES)
+    candidates = [c for c in store.definitions(d.MIN_LINES, d.NOT_DEFINITIONS)
                   if c.language == "python" and c.kind in ("function", "method")]
     rng.shuffle(candidates)
     root = workdir / "mutants_ws"

@@ -329,3 +329,25 @@ def test_cli_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     code = main(["duplicates", str(tmp_path / "nope"), "--model", "fake"])
     _, err = capsys.readouterr()
     assert code == EXIT_USAGE and err.count("\n") == 1 and "does not exist" in err
+
+
+def test_cli_on_a_postgresql_store(cli_ws: Path, pg_url: str,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The definitions come through the store contract (IndexStore.definitions), so `nearcode
+    duplicates` works on a shared PostgreSQL index (built as CI builds it, read through the
+    overlay) and finds what it finds on SQLite."""
+
+    def groups(*argv: str) -> list[list[tuple[str, str]]]:
+        code = main(["duplicates", str(cli_ws), "--model", "fake",
+                     "--threshold", str(FAKE_THRESHOLD), "--json", *argv])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return [[(m["path"], m["symbol"]) for m in g["members"]]
+                for g in json.loads(out)["groups"]]
+
+    on_sqlite = groups()
+    assert main(["index", str(cli_ws), "--model", "fake", "--store", pg_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files"] > 0  # the shared index, in PostgreSQL
+    on_postgres = groups("--store", pg_url)
+    assert on_postgres == on_sqlite
+    assert len(on_postgres) == len([c for c in PLANTED["clones"] if not c.get("needs_model")])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidInput
-from ..store.sqlite import Store
+from ..store.base import IndexStore
 from .indexer import Indexer
 
 
@@ -19,7 +19,7 @@ class Folder:
     """One workspace folder with its index."""
 
     root: Path
-    store: Store
+    store: IndexStore
     indexer: Indexer
 
     def relative(self, path: Path) -> str | None:

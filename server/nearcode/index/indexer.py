@@ -21,8 +21,7 @@ from ..code.chunking import CHUNKER_VERSION, Chunk, chunk_text
 from ..code.languages import language_for_path
 from ..config import Settings
 from ..embed.base import Embedder
-from ..store.base import FileState
-from ..store.sqlite import Store
+from ..store.base import FileState, IndexStore
 from . import scan
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ class Indexer:
 
     Not thread-safe: one indexer thread calls it (the server serialises through a queue)."""
 
-    def __init__(self, root: Path, store: Store, embedder: Embedder, settings: Settings,
+    def __init__(self, root: Path, store: IndexStore, embedder: Embedder, settings: Settings,
                  inner: Sequence[Path] = ()) -> None:
         self.root = root.resolve()
         self.store = store

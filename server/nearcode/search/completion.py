@@ -16,8 +16,7 @@ from pathlib import PurePosixPath
 
 from ..code.languages import language_for_path
 from ..index.folder import Folder
-from ..store.base import StoredChunk
-from ..store.sqlite import Store
+from ..store.base import IndexStore, StoredChunk
 from .retrieval import Hit, rrf, to_hit
 from .similar import WorkspaceView
 
@@ -128,7 +127,7 @@ def _identifier_before(prefix_line: str) -> str | None:
     return m.group(1) if m else None
 
 
-def import_candidates(store: Store, rel: str, language: str, prefix: str,
+def import_candidates(store: IndexStore, rel: str, language: str, prefix: str,
                       last_line: str) -> dict[int, StoredChunk]:
     """Chunks the file's imports point at: definitions of imported names, and every chunk of
     the module when the cursor follows `alias.`. Never chunks of the file itself."""

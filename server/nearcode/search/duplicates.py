@@ -4,9 +4,9 @@ The road is `candidates → confirm → group → diff`:
 
   candidates  every eligible chunk (a named definition of at least `min_lines` lines of code)
               asks the vector index for its `neighbours` nearest chunks
-              (`Store.vector_candidates`: sign-bit KNN in sqlite-vec, exact re-scoring of a small
-              pool); pairs at or above the cosine `threshold` go on. No all-pairs loop in Python:
-              the work is one KNN query per chunk.
+              (`IndexStore.vector_candidates`: in SQLite a sign-bit KNN, exact re-scoring of a
+              small pool); pairs at or above the cosine `threshold` go on. No all-pairs loop in
+              Python: the work is one KNN query per chunk.
   confirm     a lexical measure over the two token streams (`lexical_similarity`): embeddings
               alone call two short getters or two same-topic functions "the same".
   group       union-find over the confirmed pairs; largest groups first.
@@ -30,8 +30,7 @@ import pathspec
 
 from ..code.likeness import Tokens, code_tokens, lexical_similarity
 from ..config import Settings
-from ..store.base import Filter, StoredChunk, StoreError
-from ..store.sqlite import Store
+from ..store.base import Filter, StoredChunk
 from .copies import Group, Member, Pair, definition_start, group_pairs, member_order
 from .retrieval import Source
 
@@ -200,27 +199,10 @@ def find_duplicates(sources: Sequence[Source], options: Options = Options()) -> 
     total = 0
     for src, source in enumerate(sources):
         total += source.store.counts()[1]
-        for chunk in _definitions(source.store, options.min_lines):
+        for chunk in source.store.definitions(options.min_lines, NOT_DEFINITIONS):
             entry = catalog.add(src, chunk)
             if entry is not None:
                 queries.append((src, *entry))
     pairs = _neighbour_pairs(catalog, queries, seen=set())
     groups = group_pairs(pairs)
     return Report(groups, total, len(queries), len(pairs), time.monotonic() - started, options)
-
-
-def _definitions(store: Store, min_lines: int) -> list[StoredChunk]:
-    """Chunks that may be eligible, read in one query (the line count is only an upper bound
-    of the lines of code, so the exact test comes later)."""
-    kinds = sorted(NOT_DEFINITIONS)
-    sql = (
-        "SELECT c.id, f.path, c.language, c.start_line, c.end_line, c.symbol, c.kind, c.hash,"
-        " c.text FROM chunks c JOIN files f ON f.id = c.file_id"
-        f" WHERE c.symbol IS NOT NULL AND c.kind NOT IN ({','.join('?' * len(kinds))})"
-        " AND c.end_line - c.start_line + 1 >= ? ORDER BY f.path, c.start_line"
-    )
-    try:
-        rows = store.db.execute(sql, [*kinds, min_lines]).fetchall()
-    except Exception as exc:  # sqlite errors of either driver
-        raise StoreError(f"reading {store.path} failed: {exc}") from exc
-    return [StoredChunk(*r) for r in rows]

@@ -21,8 +21,7 @@ from ..code import lexical
 from ..code.likeness import code_tokens, lexical_similarity
 from ..config import Settings
 from ..embed.base import Embedder
-from ..store.base import Filter, StoredChunk
-from ..store.sqlite import Store
+from ..store.base import Filter, IndexStore, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ class Source:
     """One workspace folder and its index."""
 
     root: Path
-    store: Store
+    store: IndexStore
 
 
 @dataclass(frozen=True)

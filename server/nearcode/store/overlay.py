@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 
@@ -168,6 +168,13 @@ class OverlayStore:
         shared = [_renumber(c) for c in self.shared.chunks_by_symbol(names, limit)
                   if c.path not in hidden] if self._shared_usable() else []
         return (self.local.chunks_by_symbol(names, limit) + shared)[:limit]
+
+    def definitions(self, min_lines: int, not_kinds: Collection[str]) -> list[StoredChunk]:
+        hidden = self.shadowed
+        shared = [_renumber(c) for c in self.shared.definitions(min_lines, not_kinds)
+                  if c.path not in hidden] if self._shared_usable() else []
+        return sorted(self.local.definitions(min_lines, not_kinds) + shared,
+                      key=lambda c: (c.path, c.start_line))
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         out = self.local.vectors_of([i for i in ids if i > 0])

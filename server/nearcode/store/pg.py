@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,15 @@ class PgStore:
             f"{self._CHUNK_SQL} WHERE c.workspace_id = %s AND (c.symbol = ANY(%s) OR"
             " split_part(c.symbol, '.', -1) = ANY(%s)) LIMIT %s",
             (self.workspace_id, list(names), list(names), limit))
+        return [StoredChunk(*r) for r in rows]
+
+    def definitions(self, min_lines: int, not_kinds: Collection[str]) -> list[StoredChunk]:
+        """Chunks with a symbol, of `min_lines` lines or more, of none of `not_kinds`."""
+        rows = self._rows(
+            f"{self._CHUNK_SQL} WHERE c.workspace_id = %s AND c.symbol IS NOT NULL"
+            " AND c.kind <> ALL(%s) AND c.end_line - c.start_line + 1 >= %s"
+            ' ORDER BY f.path COLLATE "C", c.start_line',
+            (self.workspace_id, sorted(not_kinds), min_lines))
         return [StoredChunk(*r) for r in rows]
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -235,6 +235,16 @@ class Store:
         for n in names:
             params += [n, f"%.{n}"]
         rows = self._rows(f"{self._CHUNK_SQL} WHERE {cond} LIMIT ?", [*params, limit])
+        return [StoredChunk(*r) for r in rows]
+
+    def definitions(self, min_lines: int, not_kinds: Collection[str]) -> list[StoredChunk]:
+        """Chunks with a symbol, of `min_lines` lines or more, of none of `not_kinds`."""
+        kinds = sorted(not_kinds)
+        rows = self._rows(
+            f"{self._CHUNK_SQL} WHERE c.symbol IS NOT NULL"
+            f" AND c.kind NOT IN ({','.join('?' * len(kinds))})"
+            " AND c.end_line - c.start_line + 1 >= ? ORDER BY f.path, c.start_line",
+            [*kinds, min_lines])
         return [StoredChunk(*r) for r in rows]
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
