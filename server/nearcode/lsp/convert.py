@@ -1,7 +1,11 @@
-"""Hits in LSP shapes: the `Hit` JSON of nearcode's requests, and SymbolInformation.
+"""Between nearcode and LSP shapes: hits as the `Hit` JSON of nearcode's requests and as
+SymbolInformation, and characters of a line as the client counts them.
 
 LSP lines are 0-based and a range's end is exclusive: a chunk on 1-based lines 10–20 becomes
-start {line: 9, character: 0}, end {line: 20, character: 0}.
+start {line: 9, character: 0}, end {line: 20, character: 0}. An LSP character counts code units
+of the position encoding negotiated at initialize (UTF-16 unless the client chose otherwise):
+an emoji is one Python character but two UTF-16 code units, so a character is converted with
+pygls' position codec before it indexes a Python string, and back.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lsprotocol import types as t
+from pygls.workspace import PositionCodec
 
 from ..search.retrieval import Hit
 
@@ -59,3 +64,16 @@ def hit_to_symbol(hit: Hit) -> t.SymbolInformation:
         location=t.Location(uri_of(hit), lsp_range(hit)),
         container_name=hit.path,
     )
+
+
+def string_index(codec: PositionCodec, line: str, character: int) -> int:
+    """The index into `line` of LSP `character` (code units of the codec's encoding); past the
+    end of the line, its end."""
+    if character >= codec.client_num_units(line):
+        return len(line)
+    return int(codec.position_from_client_units([line], t.Position(0, character)).character)
+
+
+def client_character(codec: PositionCodec, line: str, index: int) -> int:
+    """The LSP character of index `index` of `line` (code units of the codec's encoding)."""
+    return int(codec.client_num_units(line[:index]))

@@ -7,7 +7,7 @@ from typing import Any
 from ...search.completion import completion_context
 from .. import protocol
 from ..base import NearcodeServer
-from ..convert import hit_to_json
+from ..convert import hit_to_json, string_index
 from ..params import ParamsError, parse_context
 
 
@@ -24,8 +24,10 @@ def context_at(ls: NearcodeServer, raw: Any) -> dict[str, Any]:
     lines = text.split("\n")
     if p.position.line >= len(lines):
         raise ParamsError(f"position is past the end of the document ({len(lines)} lines)")
-    hits = completion_context(ls.ws, folder, rel, text, p.position.line, p.position.character,
-                              p.limit, p.max_chars)
+    character = string_index(ls.workspace.position_codec, lines[p.position.line],
+                             p.position.character)
+    hits = completion_context(ls.ws, folder, rel, text, p.position.line, character, p.limit,
+                              p.max_chars)
     return {"snippets": [hit_to_json(h, with_text=True) for h in hits]}
 
 

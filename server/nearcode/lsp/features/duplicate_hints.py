@@ -21,12 +21,14 @@ from typing import Any, Protocol
 
 from lsprotocol import types as t
 from pygls.uris import to_fs_path
+from pygls.workspace import PositionCodec
 
 from ...index.folder import Folder
 from ...search.copies import Member, Pair, header_line
 from ...search.duplicates import Options, duplicates_of
 from .. import protocol
 from ..base import NearcodeServer
+from ..convert import client_character
 from ..params import ParamsError
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ ACTION_TITLE = "Show near duplicates"
 REFRESH_ALL_OVER = 50  # more changed files than this in one step: recompute every open file
 
 FileKey = tuple[Path, str]  # (folder root, path relative to it)
+UTF16 = PositionCodec()  # LSP's default position encoding
 
 
 class HintServer(Protocol):
@@ -74,13 +77,16 @@ def chunk_range(member: Member) -> t.Range:
     return t.Range(t.Position(member.start_line - 1, 0), t.Position(member.end_line, 0))
 
 
-def _header_range(member: Member) -> t.Range:
+def header_range(member: Member, codec: PositionCodec = UTF16) -> t.Range:
+    """The range of the line that names the member's definition, without its indentation and
+    trailing blanks, in the code units of `codec`."""
     lines = member.text.split("\n")
     row = header_line(member.text, member.symbol)
     line = lines[row]
     indent = len(line) - len(line.lstrip())
-    return t.Range(t.Position(member.start_line - 1 + row, indent),
-                   t.Position(member.start_line - 1 + row, len(line.rstrip())))
+    return t.Range(t.Position(member.start_line - 1 + row, client_character(codec, line, indent)),
+                   t.Position(member.start_line - 1 + row,
+                              client_character(codec, line, len(line.rstrip()))))
 
 
 def _shown(pair: Pair, root: Path) -> str:
@@ -89,7 +95,7 @@ def _shown(pair: Pair, root: Path) -> str:
     return f"{where}:{other.start_line}"
 
 
-def diagnostic(pairs: list[Pair], root: Path) -> t.Diagnostic:
+def diagnostic(pairs: list[Pair], root: Path, codec: PositionCodec = UTF16) -> t.Diagnostic:
     """The hint on `pairs[0].a` (pairs most similar first)."""
     best = pairs[0]
     more = f" and {len(pairs) - 1} more" if len(pairs) > 1 else ""
@@ -100,7 +106,7 @@ def diagnostic(pairs: list[Pair], root: Path) -> t.Diagnostic:
         for p in pairs
     ]
     return t.Diagnostic(
-        range=_header_range(best.a),
+        range=header_range(best.a, codec),
         message=f"Near-duplicate of {_shown(best, root)} (similarity {best.similarity:.2f}){more}",
         severity=t.DiagnosticSeverity.Hint,
         code=CODE,
@@ -109,11 +115,12 @@ def diagnostic(pairs: list[Pair], root: Path) -> t.Diagnostic:
     )
 
 
-def file_hints(by_chunk: dict[int, list[Pair]], root: Path, cap: int) -> FileHints:
+def file_hints(by_chunk: dict[int, list[Pair]], root: Path, cap: int,
+               codec: PositionCodec = UTF16) -> FileHints:
     """At most `cap` hints, the most similar first, and the files they point at."""
     ranked = sorted((pairs for pairs in by_chunk.values() if pairs),
                     key=lambda ps: (-ps[0].similarity, ps[0].a.start_line))[:cap]
-    diags = [diagnostic(pairs, root) for pairs in ranked]
+    diags = [diagnostic(pairs, root, codec) for pairs in ranked]
     points = frozenset((p.b.root, p.b.path) for pairs in ranked for p in pairs)
     return FileHints(diags, points)
 
@@ -221,7 +228,8 @@ class Hints:
             src, folder, rel = docs[uri]
             pairs = computed[uri] if uri in computed else self._pairs(src, rel, options)
             cap = self.ls.settings.max_diagnostics_per_file
-            self._publish(uri, file_hints(pairs, folder.root, cap))
+            codec = self.ls.workspace.position_codec
+            self._publish(uri, file_hints(pairs, folder.root, cap, codec))
 
     def _pairs(self, src: int, rel: str, options: Options) -> dict[int, list[Pair]]:
         folder = self.ls.ws.folders[src]
