@@ -16,7 +16,10 @@ from nearcode.cli import main
 from nearcode.cli.common import EXIT_USAGE
 from nearcode.config import Settings
 from nearcode.embed import registry
-from nearcode.train import data, general, pairs, pipeline, trainer
+from nearcode.train import budget as budget_module
+from nearcode.train import data, general, options, pairs, pipeline, trainer
+from nearcode.train.evaluation import Metrics
+from nearcode.train.manifest import Manifest, PairCounts
 
 pytestmark = pytest.mark.slow
 
@@ -65,8 +68,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"corpus": corpus, "cache": cache, "result": result}
 
 
-def tiny_options() -> pipeline.TrainOptions:
-    return pipeline.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1, name="tiny",
+def tiny_options() -> options.TrainOptions:
+    return options.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1, name="tiny",
                                  learning_rate=3e-4, max_train_pairs=24)
 
 
@@ -101,6 +104,7 @@ def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
     assert len(m["base_model"]["fingerprint"]) == 12 and m["fingerprint"]
     assert len(m["data_hash"]) == 16 and m["seed"] == 1 and m["seconds"]["total"] > 0
     assert m["activated"] == (m["metrics"]["trained"]["mrr10"] > m["metrics"]["base"]["mrr10"])
+    assert Manifest.read(result.folder) == result.manifest  # the typed manifest, read back
     split = json.loads((result.folder / "split.json").read_text())
     assert split["heldout_files"] and not set(split["heldout_files"]) & set(split["train_files"])
     assert (result.folder / "config.json").is_file()
@@ -113,9 +117,9 @@ def test_same_seed_and_steps_give_the_same_weights(trained: dict,
     monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     again = pipeline.train([trained["corpus"]], Settings(), tiny_options())
     first = trained["result"].manifest
-    assert again.manifest["fingerprint"] == first["fingerprint"]
-    assert again.manifest["train_loss"] == first["train_loss"]
-    assert again.manifest["data_hash"] == first["data_hash"]
+    assert again.manifest.fingerprint == first.fingerprint
+    assert again.manifest.train_loss == first.train_loss
+    assert again.manifest.data_hash == first.data_hash
 
 
 def test_models_lists_and_switches(with_model: pipeline.Result,
@@ -172,10 +176,10 @@ def test_eval_cli_measures_base_trained_and_bm25(with_model: pipeline.Result, tr
     report = json.loads(out)
     assert set(report["metrics"]) == {"base", "bm25", "tiny"}
     assert report["seed"] == 1 and report["excluded"] == 0  # the model's own split
-    recorded = with_model.manifest["metrics"]
-    assert report["metrics"]["tiny"]["mrr10"] == pytest.approx(recorded["trained"]["mrr10"],
+    recorded = with_model.manifest.metrics
+    assert report["metrics"]["tiny"]["mrr10"] == pytest.approx(recorded["trained"].mrr10,
                                                              abs=0.02)
-    assert report["metrics"]["bm25"] == recorded["bm25"]
+    assert report["metrics"]["bm25"] == recorded["bm25"].as_dict()
     code, out, _ = run(capsys, "eval", str(trained["corpus"]), "--model", "tiny")
     assert code == 0 and "MRR@10" in out and "bm25" in out and "tiny" in out
 
@@ -216,9 +220,9 @@ def test_refuses_missing_model_and_taken_name(with_model: pipeline.Result,
     code, _, err = run(capsys, "eval", str(FIXTURE), "--model", "tiny")
     assert code == EXIT_USAGE and "not found" in err
     with pytest.raises(data.TrainingError, match="exists already"):
-        pipeline.check_name("tiny")
+        options.check_name("tiny")
     with pytest.raises(data.TrainingError, match="bad model name"):
-        pipeline.check_name("../evil")
+        options.check_name("../evil")
 
 
 def test_refuses_without_the_trainer_dependencies(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,7 +232,29 @@ def test_refuses_without_the_trainer_dependencies(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "accelerate" else real(name, *a))
     with pytest.raises(data.TrainingError, match="needs accelerate: pip install"):
-        pipeline.train([FIXTURE], Settings(), pipeline.TrainOptions())
+        pipeline.train([FIXTURE], Settings(), options.TrainOptions())
+
+
+def test_manifest_layout_round_trip_and_older_files(tmp_path: Path) -> None:
+    m = Manifest(name="x", created="2025-01-01T00:00:00+00:00", pairs=PairCounts(train=3),
+                 metrics={"base": Metrics(0.5, 0.25, 0.75, 10)}, seed=2)
+    m.write(tmp_path)
+    assert Manifest.read(tmp_path) == m
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(data) == ["name", "created", "base_model", "start_model", "sources",
+                          "data_hash", "pairs", "metrics", "general", "train_loss", "steps",
+                          "seconds", "seed", "args", "versions"]  # no verdict yet
+    assert data["metrics"] == {"base": {"mrr10": 0.5, "r1": 0.25, "r5": 0.75, "n": 10}}
+    assert "total" not in data["seconds"]
+    m.fingerprint, m.activated, m.seconds.total = "abc", True, 12.5
+    m.write(tmp_path)
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(data)[-2:] == ["fingerprint", "activated"] and data["seconds"]["total"] == 12.5
+    # a manifest of an older version, with parts missing: they read as empty
+    (tmp_path / "manifest.json").write_text(json.dumps({"name": "old", "pairs": {"train": 5}}))
+    old = Manifest.read(tmp_path)
+    assert old.pairs.train == 5 and old.metrics == {} and old.general.steps == 0
+    assert old.fingerprint is None
 
 
 @pytest.mark.parametrize("later_step_s, total", [(5.0, 10), (20.0, 4)])
@@ -240,9 +266,9 @@ def test_budget_judges_the_pace_after_the_first_step(monkeypatch: pytest.MonkeyP
     from types import SimpleNamespace
 
     clock = [0.0]
-    monkeypatch.setattr(trainer.time, "monotonic", lambda: clock[0])
-    plan = trainer.Plan(10, 1, adaptive=True)
-    budget = trainer.budget_callback(plan, 100.0, None, [])
+    monkeypatch.setattr(budget_module.time, "monotonic", lambda: clock[0])
+    plan = budget_module.Plan(10, 1, adaptive=True)
+    budget = trainer.BudgetCallback(plan, 100.0, None, [])
     control = SimpleNamespace(should_training_stop=False)
     clock[0] = 30.0
     budget.on_step_end(None, SimpleNamespace(global_step=1, max_steps=10), control)
@@ -260,9 +286,9 @@ def test_budget_plan_grows_back_when_the_machine_is_free_again(
     from types import SimpleNamespace
 
     clock = [0.0]
-    monkeypatch.setattr(trainer.time, "monotonic", lambda: clock[0])
-    plan = trainer.Plan(20, 1, adaptive=True)
-    budget = trainer.budget_callback(plan, 200.0, None, [])
+    monkeypatch.setattr(budget_module.time, "monotonic", lambda: clock[0])
+    plan = budget_module.Plan(20, 1, adaptive=True)
+    budget = trainer.BudgetCallback(plan, 200.0, None, [])
     control = SimpleNamespace(should_training_stop=False)
     totals = []
     for step, seconds in enumerate([1.0, 30.0, 30.0] + [1.0] * 17, start=1):
@@ -281,7 +307,7 @@ def test_step_estimate_takes_the_fastest_probe(monkeypatch: pytest.MonkeyPatch) 
     import torch
 
     clock = [0.0]
-    monkeypatch.setattr(trainer.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(budget_module.time, "monotonic", lambda: clock[0])
 
     class Loss:
         mini_batch_size = 2
@@ -312,7 +338,7 @@ def test_step_estimate_takes_the_fastest_probe(monkeypatch: pytest.MonkeyPatch) 
     codes = [" ".join(["code"] * (i % 7 + 2)) for i in range(8)]
 
     def estimate(durations: list[float]) -> float:
-        return trainer.estimate_step_seconds(Model(), Loss(durations), texts, codes, 4)
+        return budget_module.estimate_step_seconds(Model(), Loss(durations), texts, codes, 4)
 
     calm = estimate([1.0, 1.0, 1.0])
     assert calm > 0
@@ -336,21 +362,21 @@ def test_general_stage_trains_on_the_library_first(tmp_path: Path, isolated_cach
     opts.general_steps, opts.name = 2, "with-general"
     result = pipeline.train([corpus], Settings(), opts,
                             lambda p: seen.append((p.step, p.steps)) if p.step else None)
-    g = result.manifest["general"]
-    assert g["source"] == str(FIXTURE) and g["pairs"] == 16
-    assert g["steps"] == 2 and g["trained_on"] == 16 and len(g["per_step"]) == 2
-    assert result.manifest["steps"]["done"] == 3  # the workspace's steps are all there
+    g = result.manifest.general
+    assert g.source == str(FIXTURE) and g.pairs == 16
+    assert g.steps == 2 and g.trained_on == 16 and len(g.per_step) == 2
+    assert result.manifest.steps.done == 3  # the workspace's steps are all there
     assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
-    assert result.manifest["args"]["general_steps"] == 2
+    assert result.manifest.args["general_steps"] == 2
     # eval leaves out the library's files too: the model trained on them
     split = json.loads((result.folder / "split.json").read_text())
     assert {p.path for p in library_pairs[:16]} <= set(split["train_files"])
     # the stage changed the model: the same run without it ends elsewhere
     opts.general_steps, opts.name = 0, "without-general"
     plain = pipeline.train([corpus], Settings(), opts)
-    assert plain.manifest["general"]["steps"] == 0
-    assert plain.manifest["fingerprint"] != result.manifest["fingerprint"]
-    assert plain.manifest["data_hash"] == result.manifest["data_hash"]
+    assert plain.manifest.general.steps == 0
+    assert plain.manifest.fingerprint != result.manifest.fingerprint
+    assert plain.manifest.data_hash == result.manifest.data_hash
     # a workspace inside the library cannot have the stage: its files would train twice
     monkeypatch.setattr(general, "library_root", lambda: corpus)
     opts.general_steps, opts.name = 2, "overlapping"

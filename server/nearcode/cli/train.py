@@ -15,6 +15,9 @@ from typing import Any
 
 from ..embed import registry
 from ..index.folder import check_root
+from ..train.evaluation import Metrics
+from ..train.manifest import trained_models
+from ..train.options import TrainOptions
 from .common import root_of, settings_for
 
 
@@ -107,7 +110,7 @@ def _reporter(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:
                     print(f"nearcode: step {p.step}/{p.steps}{loss}", file=sys.stderr)
                 return
             if state["bar"] is None:
-                from tqdm import tqdm  # type: ignore[import-untyped]
+                from tqdm import tqdm
 
                 state["bar"] = tqdm(total=p.steps, unit="step", desc="training",
                                     file=sys.stderr, dynamic_ncols=True)
@@ -125,10 +128,10 @@ def _reporter(quiet: bool) -> tuple[Callable[[Any], None], Callable[[], None]]:
     return update, close
 
 
-def _table(rows: list[tuple[str, Any]]) -> str:
+def _table(rows: list[tuple[str, Metrics]]) -> str:
     out = [f"{'model':<32} {'MRR@10':>7} {'R@1':>6} {'R@5':>6}"]
     for name, m in rows:
-        out.append(f"{name:<32} {m['mrr10']:>7.3f} {m['r1']:>6.3f} {m['r5']:>6.3f}")
+        out.append(f"{name:<32} {m.mrr10:>7.3f} {m.r1:>6.3f} {m.r5:>6.3f}")
     return "\n".join(out)
 
 
@@ -139,7 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..train import pipeline  # torch and sentence-transformers: only when training
 
     roots, settings = _roots(args)
-    opts = pipeline.TrainOptions(
+    opts = TrainOptions(
         minutes=args.minutes, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
         name=args.name, start=args.start, max_steps=args.max_steps,
         general_steps=args.general_steps, query=args.query,
@@ -153,20 +156,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     m = result.manifest
     if args.json:
         print(json.dumps({"name": result.name, "folder": str(result.folder),
-                          "activated": result.activated, "manifest": m}, indent=2))
+                          "activated": result.activated, "manifest": m.to_json()}, indent=2))
         return 0
-    p = m["pairs"]
-    print(f"trained {result.name} on {p['trained_on']} of {p['train']} pairs "
-          f"({_steps(m['steps']['done'])}, {m['seconds']['training']:.0f}s; "
+    p, general = m.pairs, m.general
+    print(f"trained {result.name} on {p.trained_on} of {p.train} pairs "
+          f"({_steps(m.steps.done)}, {m.seconds.training:.0f}s; "
           f"{result.seconds:.0f}s in all)")
-    if m["general"]["steps"]:
-        print(f"first {_steps(m['general']['steps'])} on {m['general']['trained_on']} pairs of "
-              f"{m['general']['source']} ({m['seconds']['general_training']:.0f}s)")
-    print(f"held out: {p['heldout']} pairs from {p['heldout_files']} files")
-    rows = [("base (" + m["base_model"]["name"] + ")", m["metrics"]["base"])]
-    if m["start_model"]["fingerprint"] != m["base_model"]["fingerprint"]:
-        rows.append(("start (" + m["start_model"]["name"] + ")", m["metrics"]["start"]))
-    rows += [(f"trained ({result.name})", m["metrics"]["trained"]), ("bm25", m["metrics"]["bm25"])]
+    if general.steps:
+        print(f"first {_steps(general.steps)} on {general.trained_on} pairs of "
+              f"{general.source} ({m.seconds.general_training:.0f}s)")
+    print(f"held out: {p.heldout} pairs from {p.heldout_files} files")
+    rows = [(f"base ({m.base_model.name})", m.metrics["base"])]
+    if m.start_model.fingerprint != m.base_model.fingerprint:
+        rows.append((f"start ({m.start_model.name})", m.metrics["start"]))
+    rows += [(f"trained ({result.name})", m.metrics["trained"]), ("bm25", m.metrics["bm25"])]
     print(_table(rows))
     for note in result.notes:
         print(note)
@@ -184,8 +187,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = measure.evaluate_corpus(roots, settings, model, args.seed, progress=update)
     finally:
         close()
-    metrics = {k: v.as_dict() for k, v in report.metrics.items()}
     if args.json:
+        metrics = {k: v.as_dict() for k, v in report.metrics.items()}
         print(json.dumps({"pairs": report.pairs, "files": report.files, "seed": report.seed,
                           "excluded": report.excluded, "metrics": metrics}, indent=2))
         return 0
@@ -193,29 +196,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
           + (f"; {report.excluded} left out: the model trained on their files"
              if report.excluded else ""))
     names = {"base": f"base ({registry.BASE_MODEL_NAME})", "bm25": "bm25"}
-    print(_table([(names.get(k, k), v) for k, v in metrics.items()]))
+    print(_table([(names.get(k, k), v) for k, v in report.metrics.items()]))
     return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
     active = registry.active_name()
-    listed = registry.manifests()
+    listed = trained_models(registry.models_dir())
     if args.json:
         print(json.dumps({"active": active or "base", "models": [
-            {"name": m["name"], "folder": m["folder"], "created": m.get("created"),
-             "active": m["name"] == active, "pairs": m.get("pairs", {}),
-             "metrics": m.get("metrics", {}), "sources": m.get("sources", [])}
-            for m in listed]}, indent=2))
+            {"name": folder.name, "folder": str(folder), "created": m.created,
+             "active": folder.name == active, "pairs": m.to_json()["pairs"],
+             "metrics": m.to_json()["metrics"], "sources": m.sources}
+            for folder, m in listed]}, indent=2))
         return 0
     print(f"{'':2}{'name':<36} {'created':<26} {'pairs':>7} {'MRR base':>9} {'trained':>8}")
     print(f"{'*' if active is None else ' '} {'base (' + registry.BASE_MODEL_NAME + ')':<36}")
-    for m in listed:
-        mark = "*" if m["name"] == active else " "
-        metrics = m.get("metrics", {})
-        base = metrics.get("base", {}).get("mrr10")
-        trained = metrics.get("trained", {}).get("mrr10")
-        print(f"{mark} {m['name']:<36} {str(m.get('created', '')):<26} "
-              f"{m.get('pairs', {}).get('train', '?'):>7} "
+    for folder, m in listed:
+        mark = "*" if folder.name == active else " "
+        base, trained = (m.metrics[k].mrr10 if k in m.metrics else None
+                         for k in ("base", "trained"))
+        print(f"{mark} {folder.name:<36} {m.created:<26} {m.pairs.train:>7} "
               f"{_num(base):>9} {_num(trained):>8}")
     return 0
 

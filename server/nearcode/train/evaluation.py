@@ -72,7 +72,8 @@ def dense_scores(embedder: Embedder, queries: Sequence[str], codes: Sequence[str
     """Cosine similarities (queries × codes) under `embedder`."""
     q = embedder.embed_batch(list(queries))
     c = embedder.embed_batch(list(codes))
-    return q @ c.T  # (queries, dim) @ (dim, codes)
+    scores: np.ndarray = q @ c.T  # (queries, dim) @ (dim, codes)
+    return scores
 
 
 class BM25:

@@ -12,9 +12,9 @@ from ..config import Settings
 from ..embed import registry
 from ..embed.torch_backend import SentenceTransformerEmbedder
 from . import data
+from .budget import Progress, ProgressFn
 from .data import TrainingError, mine_split
 from .evaluation import Metrics, evaluate
-from .trainer import Progress, ProgressFn
 
 
 @dataclass
