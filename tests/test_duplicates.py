@@ -277,7 +277,7 @@ def cli_ws(tmp_path: Path) -> Path:
 
 def test_cli_json(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["duplicates", str(cli_ws), "--model", "fake",
-                     "--threshold", str(FAKE_THRESHOLD), "--json"])
+                 "--threshold", str(FAKE_THRESHOLD), "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     data = json.loads(out)
@@ -298,7 +298,7 @@ def test_cli_json(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["duplicates", str(cli_ws), "--model", "fake",
-                     "--threshold", str(FAKE_THRESHOLD)])
+                 "--threshold", str(FAKE_THRESHOLD)])
     out, err = capsys.readouterr()
     assert code == 0, err
     clone = next(c for c in PLANTED["clones"] if "fixed" in c)
@@ -307,7 +307,7 @@ def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "similarity 0." in out and "\n    @@ -" in out
     # a threshold nothing reaches
     code = main(["duplicates", str(cli_ws), "--model", "fake", "--threshold", "1",
-                     "--min-lines", "200"])
+                 "--min-lines", "200"])
     out, _ = capsys.readouterr()
     assert code == 0 and out.startswith("0 groups of near-duplicates")
 

@@ -178,7 +178,7 @@ def _name(node: Any) -> str | None:
 
 
 def _text(node: Any) -> str:
-    return node.text.decode("utf-8", "replace").strip()
+    return str(node.text.decode("utf-8", "replace")).strip()
 
 
 def _last_named(node: Any) -> Any:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort  # type: ignore[import-untyped]
+import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from ..config import cache_dir
@@ -148,7 +148,9 @@ class OnnxEmbedder:
         if self.pooling == "cls":
             return hidden[:, 0]
         weights = mask[..., None].astype(np.float32)  # (batch, width, 1)
-        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        pooled: np.ndarray = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1),
+                                                                         1e-9)
+        return pooled
 
     # ------------------------------------------------------------------------- files
 
@@ -242,7 +244,7 @@ def _export(folder: Path, dest: Path) -> None:
 
 def _quantize(src: Path, dest: Path, reduce_range: bool) -> None:
     try:
-        from onnxruntime.quantization import (  # type: ignore[import-untyped]
+        from onnxruntime.quantization import (
             QuantType,
             quantize_dynamic,
         )

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.model_id = f"{name or folder.name}@{fingerprint(folder)}/torch-{MAX_TOKENS}t"
         self.dim = read_dim(folder)
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, loaded on first use
         self._lock = threading.Lock()
 
     @property

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cattrs import Converter
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
@@ -38,10 +39,10 @@ READY_TIMEOUT = 60.0  # seconds a request waits for the server to finish initial
 IndexedFn = Callable[[Folder, "set[str] | None"], None]
 
 
-def _converter():  # type: ignore[no-untyped-def]
+def _converter() -> Converter:
     """pygls' converter, but nearcode's own requests keep their params as plain JSON, so that
     params.py can check them and say exactly what is wrong."""
-    conv = default_converter()
+    conv: Converter = default_converter()  # type: ignore[no-untyped-call]
     conv.register_structure_hook(JsonRPCRequestMessage, lambda obj, cls: cls(**obj))
     conv.register_structure_hook(JsonRPCNotification, lambda obj, cls: cls(**obj))
     return conv

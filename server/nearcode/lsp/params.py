@@ -115,7 +115,8 @@ def _uri(raw: dict[str, Any], required: bool) -> str | None:
         return None
     if not isinstance(doc, dict) or not isinstance(doc.get("uri"), str):
         raise ParamsError("'textDocument.uri' must be a string")
-    return doc["uri"]
+    uri: str = doc["uri"]
+    return uri
 
 
 def parse_search(raw: Any) -> SearchParams:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from ..code.languages import language_for_path
 from ..index.folder import Folder
@@ -172,7 +172,7 @@ def completion_context(
 
     fused = rrf([[(folder.root, cid) for cid in by_closeness],
                  [(h.root, h.chunk_id) for h in searched]], [IMPORT_WEIGHT, 1.0])
-    hits: dict[tuple, Hit] = {(h.root, h.chunk_id): h for h in searched}
+    hits: dict[tuple[Path, int], Hit] = {(h.root, h.chunk_id): h for h in searched}
     for cid, c in candidates.items():
         hits.setdefault((folder.root, cid), to_hit(folder.root, c, 0.0))
     ranked = [replace(hits[key], score=score)

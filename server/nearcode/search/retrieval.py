@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,8 @@ class Retriever:
         self.settings = settings
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_batch([text])[0]
+        vector: np.ndarray = self.embedder.embed_batch([text])[0]
+        return vector
 
     def search(
         self, query: str, limit: int = 10, languages: Sequence[str] = (),
@@ -183,7 +185,7 @@ def _top(scored: list[tuple[float, _Key]], n: int) -> list[tuple[float, _Key]]:
 
 
 def fuse_scores(dense: Sequence[tuple[float, object]], lex: Sequence[tuple[float, object]],
-                w_dense: float, w_lex: float, lex_ceiling: float = 0.0) -> dict:
+                w_dense: float, w_lex: float, lex_ceiling: float = 0.0) -> dict[Any, float]:
     """Score fusion of the two candidate lists (each best first): cosines min-max scaled over
     the dense candidates, BM25 scores divided by the best one (or by `lex_ceiling` when that
     is larger: a few incidental word matches are not a full match), weighted and added.
@@ -191,7 +193,7 @@ def fuse_scores(dense: Sequence[tuple[float, object]], lex: Sequence[tuple[float
     Unlike rank fusion it keeps how far ahead a candidate is: a near-clone with a BM25 score
     far above the rest stays first. On the shared benchmark it beat weighted RRF on both
     text -> code (0.458 vs 0.418 MRR@10) and code -> code (0.963 vs 0.956)."""
-    fused: dict = {}
+    fused: dict[Any, float] = {}
     if dense and w_dense > 0:
         hi, lo = dense[0][0], dense[-1][0]
         span = hi - lo
@@ -205,10 +207,10 @@ def fuse_scores(dense: Sequence[tuple[float, object]], lex: Sequence[tuple[float
 
 
 def rrf(rankings: Sequence[Sequence[object]], weights: Sequence[float], k: int | None = None
-        ) -> dict:
+        ) -> dict[Any, float]:
     """Weighted reciprocal rank fusion: score(d) = sum_i w_i / (k + rank_i(d)), rank from 1."""
     k = RRF_K if k is None else k
-    fused: dict = {}
+    fused: dict[Any, float] = {}
     for ranking, w in zip(rankings, weights, strict=True):
         if w <= 0:
             continue

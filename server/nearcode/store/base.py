@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pathspec
@@ -55,7 +55,7 @@ class InvalidGlob(InvalidInput):
     """A path glob that is not a gitignore-style pattern."""
 
 
-def compile_globs(globs: Sequence[str]) -> pathspec.PathSpec | None:
+def compile_globs(globs: Sequence[str]) -> pathspec.PathSpec[Any] | None:
     """The gitignore-style spec matching any of `globs` (None when there are none); InvalidGlob
     naming the first bad one. Inputs are checked with this where they enter (the CLI's --path,
     the `paths` of nearcode/search), so that a bad glob is the user's error, not a crash."""
@@ -77,7 +77,8 @@ class Filter:
     languages: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     exclude_ids: frozenset[int] = frozenset()
-    spec: pathspec.PathSpec | None = field(init=False, default=None, repr=False, compare=False)
+    spec: pathspec.PathSpec[Any] | None = field(init=False, default=None, repr=False,
+                                                compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spec", compile_globs(self.paths))

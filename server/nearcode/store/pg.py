@@ -60,7 +60,7 @@ class PgStore:
         """This thread's connection (opened on first use)."""
         return self._conns.conn
 
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self._conns.rows(sql, params)
 
     def close(self) -> None:

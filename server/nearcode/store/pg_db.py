@@ -116,7 +116,7 @@ class Connections:
                 self._conns.append(conn)
         return conn
 
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         import psycopg
 
         try:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sqlite_utils
@@ -76,7 +77,7 @@ class Store:
     def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
         return self._conns.write()
 
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self._conns.rows(sql, params)
 
     # -- model
@@ -291,7 +292,7 @@ class Store:
             return [r[0] for r in rows]
         return bits.nearest(query, want)
 
-    def _bit_rows(self) -> list[tuple]:
+    def _bit_rows(self) -> list[tuple[Any, ...]]:
         return self._rows("SELECT rowid, embedding FROM vec_bits")
 
     def _all_ids(self, flt: Filter) -> list[int]:
