@@ -46,11 +46,12 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from nearcode import duplicates as d  # noqa: E402
+from nearcode.app.workspace import Workspace  # noqa: E402
+from nearcode.code.likeness import code_tokens  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
-from nearcode.likeness import code_tokens  # noqa: E402
-from nearcode.store import Store  # noqa: E402
-from nearcode.workspace import Workspace  # noqa: E402
+from nearcode.search import copies  # noqa: E402
+from nearcode.search import duplicates as d  # noqa: E402
+from nearcode.store.sqlite import Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "data" / "duplicates"
@@ -73,11 +74,11 @@ def machine() -> dict[str, Any]:
             "processor": platform.processor() or platform.machine()}
 
 
-def all_pairs(report: d.Report) -> list[d.Pair]:
+def all_pairs(report: d.Report) -> list[copies.Pair]:
     return [p for g in report.groups for p in g.pairs]
 
 
-def key(p: d.Pair) -> PairKey:
+def key(p: copies.Pair) -> PairKey:
     return frozenset({(p.a.path, p.a.symbol), (p.b.path, p.b.symbol)})
 
 
@@ -173,7 +174,7 @@ def planted(settings: Settings) -> dict[str, Any]:
                 planted_scores[name] = {"cosine": round(p.similarity, 3),
                                         "lexical": round(p.lexical, 3)}
 
-        def at(t: float, lex: float, pairs: list[d.Pair] = pairs) -> dict[str, float]:
+        def at(t: float, lex: float, pairs: list[copies.Pair] = pairs) -> dict[str, float]:
             return precision_recall({key(p) for p in pairs
                                      if p.similarity >= t and p.lexical >= lex}, truth)
 
@@ -257,7 +258,7 @@ def mutants(base: Workspace, workdir: Path, settings: Settings, n: int,
             seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     store = base.folders[0].store
-    candidates = [c for c in d._definitions(store, d.MIN_LINES)
+    candidates = [c for c in store.definitions(d.MIN_LINES, d.NOT_DEFINITIONS)
                   if c.language == "python" and c.kind in ("function", "method")]
     rng.shuffle(candidates)
     root = workdir / "mutants_ws"
@@ -269,7 +270,7 @@ def mutants(base: Workspace, workdir: Path, settings: Settings, n: int,
     planted_: list[dict[str, Any]] = []
     for chunk in candidates:
         kind = kinds[len(planted_) % 3]
-        skip = d.definition_start(chunk.text, chunk.symbol)
+        skip = copies.definition_start(chunk.text, chunk.symbol)
         text = textwrap.dedent("\n".join(chunk.text.split("\n")[skip:]))
         tokens = code_tokens(text)
         if not 8 <= tokens.lines <= 40:
@@ -290,7 +291,7 @@ def mutants(base: Workspace, workdir: Path, settings: Settings, n: int,
     finally:
         ws.close()
     pairs = all_pairs(report)
-    by_copy: dict[str, list[d.Pair]] = {}
+    by_copy: dict[str, list[copies.Pair]] = {}
     for p in pairs:
         for m in (p.a, p.b):
             if m.path.startswith("zz_mutants/"):

@@ -30,11 +30,12 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from nearcode import models  # noqa: E402
-from nearcode.chunking import Chunk, chunk_text  # noqa: E402
-from nearcode.embedding import SentenceTransformerEmbedder, normalize  # noqa: E402
-from nearcode.languages import language_for_path  # noqa: E402
-from nearcode.onnx_backend import OnnxEmbedder  # noqa: E402
+from nearcode.code.chunking import Chunk, chunk_text  # noqa: E402
+from nearcode.code.languages import language_for_path  # noqa: E402
+from nearcode.embed import registry  # noqa: E402
+from nearcode.embed.base import normalize  # noqa: E402
+from nearcode.embed.onnx_backend import OnnxEmbedder  # noqa: E402
+from nearcode.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
 
 BENCH_DIRS = [os.environ.get("NEARCODE_BENCH_DIR"), "~/.cache/nearcode-bench", "/tmp/nb"]
 STDLIB_PACKAGES = ["json", "email", "asyncio"]
@@ -103,7 +104,7 @@ class Backend:
 
 
 def make_backends(names: Sequence[str], batch_size: int) -> list[Backend]:
-    ref = models.base_model()
+    ref = registry.base_model()
     out = []
     for name in names:
         started = time.perf_counter()
@@ -256,7 +257,7 @@ def print_table(results: dict[str, Any]) -> None:
 def _token_lengths(texts: list[str]) -> np.ndarray:
     from tokenizers import Tokenizer
 
-    tok = Tokenizer.from_file(str(models.base_model().folder / "tokenizer.json"))
+    tok = Tokenizer.from_file(str(registry.base_model().folder / "tokenizer.json"))
     tok.no_padding()
     tok.enable_truncation(256)
     return np.array([len(e.ids) for e in tok.encode_batch(texts)])

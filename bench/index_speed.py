@@ -34,11 +34,12 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from nearcode import models, scan  # noqa: E402
-from nearcode.chunking import chunk_text  # noqa: E402
+from nearcode.app.workspace import Workspace  # noqa: E402
+from nearcode.code.chunking import chunk_text  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
-from nearcode.embedding import Embedder, normalize  # noqa: E402
-from nearcode.workspace import Workspace  # noqa: E402
+from nearcode.embed import registry  # noqa: E402
+from nearcode.embed.base import Embedder, normalize  # noqa: E402
+from nearcode.index import scan  # noqa: E402
 
 SHARED = Path(os.environ.get("NEARCODE_SHARED_BENCH",
                              Path(__file__).resolve().parents[2] / "shared" / "bench"))
@@ -116,7 +117,7 @@ def baseline(batch_size: int) -> Contestant:
     from sentence_transformers import SentenceTransformer
 
     started = time.perf_counter()
-    st = SentenceTransformer(str(models.base_model().folder), device="cpu")
+    st = SentenceTransformer(str(registry.base_model().folder), device="cpu")
     st.encode(["def warm_up(): pass"] * 4)
     load_s = time.perf_counter() - started
 
@@ -131,7 +132,7 @@ def baseline(batch_size: int) -> Contestant:
 
 def indexer(backend: str) -> Contestant:
     started = time.perf_counter()
-    embedder: Embedder = models.load_embedder(Settings(backend=backend))
+    embedder: Embedder = registry.load_embedder(Settings(backend=backend))
     if hasattr(embedder, "load"):
         embedder.load()  # the ONNX export happens here on the first run on a machine
     embedder.embed_batch(["def warm_up(): pass"] * 4)
@@ -195,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     workspace = (args.workspace or default_workspace()).resolve()
     notes = []
     try:
-        importlib.import_module("nearcode.onnx_backend")
+        importlib.import_module("nearcode.embed.onnx_backend")
     except ImportError as exc:
         notes.append(f"ONNX backend not importable ({exc}): 'auto' means torch")
     with tempfile.TemporaryDirectory(prefix="nearcode-index-speed-") as tmp:

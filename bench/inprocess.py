@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from nearcode.app.workspace import Workspace
 from nearcode.config import Settings
-from nearcode.context import completion_context
-from nearcode.workspace import Workspace
+from nearcode.search.completion import completion_context
 
 SHARED = Path(os.environ.get("NEARCODE_SHARED_BENCH",
                              Path(__file__).resolve().parents[2] / "shared" / "bench"))

@@ -24,11 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vector_search as vs  # noqa: E402
-from nearcode import lexical  # noqa: E402
+from nearcode.code import lexical  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
-from nearcode.retrieval import Retriever, Source  # noqa: E402
-from nearcode.store import Store  # noqa: E402
-from nearcode.store_pg import PgStore  # noqa: E402
+from nearcode.search.retrieval import Retriever, Source  # noqa: E402
+from nearcode.store.pg import PgStore  # noqa: E402
+from nearcode.store.sqlite import Store  # noqa: E402
 
 
 def fill(store: Any, vectors: np.ndarray, seed: int) -> tuple[dict[str, int], float]:

@@ -42,10 +42,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from nearcode.chunking import Chunk
+from nearcode.code.chunking import Chunk
 from nearcode.config import Settings
-from nearcode.retrieval import Retriever, Source
-from nearcode.store import FileState, Store
+from nearcode.search.retrieval import Retriever, Source
+from nearcode.store.base import FileState
+from nearcode.store.sqlite import Store
 
 DIM = 384
 CHUNKS_PER_FILE = 50
@@ -220,7 +221,7 @@ def run_size(n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
              for i in range(len(queries))]
     retriever = Retriever([Source(workdir, store)],
                           LookupEmbedder(dict(zip(texts, queries, strict=True))), Settings())
-    from nearcode import lexical
+    from nearcode.code import lexical
 
     words = [lexical.query_terms(t) for t in texts]
     started = time.perf_counter()

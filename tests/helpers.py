@@ -7,9 +7,9 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from nearcode.chunking import MAX_CHARS, MAX_LINES, MIN_CHARS, Chunk
-from nearcode.embedding import FakeEmbedder
-from nearcode.store import Store
+from nearcode.code.chunking import MAX_CHARS, MAX_LINES, MIN_CHARS, Chunk
+from nearcode.embed.fake import FakeEmbedder
+from nearcode.store.sqlite import Store
 
 DATA = Path(__file__).parent / "data"
 

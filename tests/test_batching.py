@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from nearcode.batching import topic_order
+from nearcode.train.sampler import topic_order
 
 
 def _groups(sizes: list[int], dim: int = 8, seed: int = 0) -> tuple[np.ndarray, list[int]]:

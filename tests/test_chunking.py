@@ -12,8 +12,8 @@ import pytest
 from helpers import DATA, assert_glue, check_invariants, check_sizes, item_span
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from nearcode.chunking import MAX_CHARS, MAX_LINES, WINDOW_LINES, WINDOW_OVERLAP, chunk_text
-from nearcode.languages import grammar_languages, language_for_path
+from nearcode.code.chunking import MAX_CHARS, MAX_LINES, WINDOW_LINES, WINDOW_OVERLAP, chunk_text
+from nearcode.code.languages import grammar_languages, language_for_path
 
 FIXTURES = DATA / "chunking"
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from helpers import DATA
-from nearcode import cli
+from nearcode.app.workspace import Workspace
+from nearcode.cli import main
+from nearcode.cli.common import EXIT_USAGE
 from nearcode.config import default_db_path
 
 FAKE = ["--model", "fake"]
@@ -30,7 +32,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
+    code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -42,8 +44,8 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
 
 
 def _fixture_chunks(root: Path) -> int:
-    from nearcode.chunking import chunk_text
-    from nearcode.languages import language_for_path
+    from nearcode.code.chunking import chunk_text
+    from nearcode.code.languages import language_for_path
 
     total = 0
     for p in root.rglob("*"):
@@ -125,6 +127,8 @@ def _one_error_line(code: int, out: str, err: str) -> str:
     (["search", "x", "--root", "nowhere"], "does not exist"),
     (["search", "x", "--lang", "klingon"], "unknown language"),
     (["search", "x", "-k", "0"], "-k"),
+    (["search", "x", "--path", "!"], "bad path glob '!'"),
+    (["search", "x", "--path", "src/**", "--path", "\\"], "bad path glob"),
     (["similar", "missing.py:3"], "missing.py"),
     (["similar", "text_utils.py:abc"], "bad location"),
     (["similar", "text_utils.py:0"], "bad line range"),
@@ -139,8 +143,22 @@ def test_bad_input(ws: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
     (ws.parent / "outside.py").write_text("def elsewhere():\n    return 0\n")
     if argv[0] != "status":
         argv = [*argv, *FAKE]
-    line = _one_error_line(*run(capsys, *argv))
+    code, out, err = run(capsys, *argv)
+    line = _one_error_line(code, out, err)
     assert words in line
+    assert code == EXIT_USAGE  # the user's input, not an internal error (exit 1)
+
+
+def test_internal_errors_exit_1_in_one_line(ws: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(Workspace, "sync", broken)
+    code, out, err = run(capsys, "search", "x", *FAKE)
+    assert code == 1 and not out and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "nearcode: internal error: KeyError: 'a bug' (NEARCODE_DEBUG=1 shows the traceback)"]
 
 
 @pytest.mark.parametrize("command", [["index"], ["search", "x"], ["status"],

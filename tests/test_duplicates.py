@@ -1,4 +1,4 @@
-"""Near-duplicates (duplicates.py, and the pure parts of diagnostics.py): the lexical measure,
+"""Near-duplicates (duplicates.py, and the pure parts of duplicate_hints.py): the lexical measure,
 diffs with file line numbers, grouping, the planted clones of tests/data/duplicates (fake
 embedder, and the real model for the clone with renamed identifiers), one KNN query per chunk,
 and `nearcode duplicates`.
@@ -21,11 +21,14 @@ from typing import Any
 
 import pytest
 from helpers import DATA, FUNCTION
-from nearcode import cli, diagnostics
-from nearcode import duplicates as d
+from nearcode.app.workspace import Workspace
+from nearcode.cli import main
+from nearcode.cli.common import EXIT_USAGE
 from nearcode.config import Settings
-from nearcode.store import Store
-from nearcode.workspace import Workspace
+from nearcode.lsp.features import duplicate_hints
+from nearcode.search import copies
+from nearcode.search import duplicates as d
+from nearcode.store.sqlite import Store
 
 FIXTURE = DATA / "duplicates"
 PLANTED = json.loads((FIXTURE / "planted.json").read_text())
@@ -73,9 +76,9 @@ def fake_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 # ----------------------------------------------------------------------------- diff & groups
 
 
-def make_member(path: str, start: int, text: str, cid: int, symbol: str = "f") -> d.Member:
+def make_member(path: str, start: int, text: str, cid: int, symbol: str = "f") -> copies.Member:
     end = start + len(text.split("\n")) - 1
-    return d.Member(Path("/ws"), path, start, end, symbol, "function", "python", text, cid)
+    return copies.Member(Path("/ws"), path, start, end, symbol, "function", "python", text, cid)
 
 
 def test_diff_shows_changed_lines_with_file_line_numbers() -> None:
@@ -83,7 +86,7 @@ def test_diff_shows_changed_lines_with_file_line_numbers() -> None:
     b_text = textwrap.indent(a_text.replace("> 0", ">= 0"), "    ")  # a method copy
     a = make_member("a.py", 10, a_text, 1)
     b = make_member("b.py", 40, b_text, 2)
-    diff = d.unified_diff(a, b).split("\n")
+    diff = copies.unified_diff(a, b).split("\n")
     assert diff[:2] == ["--- a.py:10-16", "+++ b.py:40-46"]
     row = next(i for i, line in enumerate(a_text.split("\n")) if "> 0" in line)
     minus = [line for line in diff if line.startswith("-") and not line.startswith("---")]
@@ -92,22 +95,23 @@ def test_diff_shows_changed_lines_with_file_line_numbers() -> None:
     assert plus == ["+        if item.count >= 0:"]
     hunk = next(line for line in diff if line.startswith("@@"))
     start_a = int(re.match(r"@@ -(\d+),", hunk).group(1))  # type: ignore[union-attr]
-    assert start_a == 10 + row - d.DIFF_CONTEXT  # file lines, one line of context before
-    assert d.unified_diff(a, make_member("c.py", 1, a_text, 3)) == ""
+    assert start_a == 10 + row - copies.DIFF_CONTEXT  # file lines, one line of context before
+    assert copies.unified_diff(a, make_member("c.py", 1, a_text, 3)) == ""
 
 
 def test_groups_join_chains_largest_first() -> None:
     ms = [make_member(f"m{i}.py", 1, f"text {i}", i) for i in range(6)]
     pairs = [
-        d.Pair(ms[0], ms[1], 0.97, 0.9), d.Pair(ms[1], ms[2], 0.99, 0.8),  # a chain: one group
-        d.Pair(ms[4], ms[3], 0.96, 0.9),
+        copies.Pair(ms[0], ms[1], 0.97, 0.9),  # a chain: one group
+        copies.Pair(ms[1], ms[2], 0.99, 0.8),
+        copies.Pair(ms[4], ms[3], 0.96, 0.9),
     ]
-    groups = d.group_pairs(pairs)
+    groups = copies.group_pairs(pairs)
     assert [len(g.members) for g in groups] == [3, 2]
     assert [m.path for m in groups[0].members] == ["m0.py", "m1.py", "m2.py"]
     assert {groups[0].closest.a.path, groups[0].closest.b.path} == {"m1.py", "m2.py"}
     assert groups[1].closest.a.path == "m3.py"  # members of a pair in path order
-    assert d.group_pairs([]) == []
+    assert copies.group_pairs([]) == []
 
 
 # ----------------------------------------------------------------------------- the planted set
@@ -217,16 +221,17 @@ def test_real_model_finds_every_planted_clone_at_the_defaults(
 
 def test_hint_on_the_definition_line_with_the_copies_as_related() -> None:
     text = '@cached\n# the total\ndef total(items):\n    return sum(items)'
-    assert d.header_line(text, "Cart.total") == 2
-    assert d.definition_start(text, "Cart.total") == 0  # decorator and comment belong to it
-    assert d.header_line("x = 1\ny = 2", None) == 0
+    assert copies.header_line(text, "Cart.total") == 2
+    assert copies.definition_start(text, "Cart.total") == 0  # decorator and comment belong to it
+    assert copies.header_line("x = 1\ny = 2", None) == 0
     merged = '"""Totals."""\n\nimport math\n__all__ = ["total"]\n\n\n' + text
-    assert d.header_line(merged, "total") == 8  # not the __all__ line
-    assert d.definition_start(merged, "total") == 6
+    assert copies.header_line(merged, "total") == 8  # not the __all__ line
+    assert copies.definition_start(merged, "total") == 6
     a = make_member("a.py", 5, text, 1, "total")
     b = make_member("pkg/b.py", 20, text, 2, "total")
     c = make_member("c.py", 1, text, 3, "sum_all")
-    hint = diagnostics.diagnostic([d.Pair(a, b, 0.971, 0.9), d.Pair(a, c, 0.95, 0.8)], Path("/ws"))
+    hint = duplicate_hints.diagnostic([copies.Pair(a, b, 0.971, 0.9), copies.Pair(a, c, 0.95, 0.8)],
+                                      Path("/ws"))
     assert hint.message == "Near-duplicate of pkg/b.py:20 (similarity 0.97) and 1 more"
     assert hint.range.start.line == 5 - 1 + 2 and hint.range.start.character == 0
     assert [r.location.uri for r in hint.related_information or []] == [
@@ -236,8 +241,8 @@ def test_hint_on_the_definition_line_with_the_copies_as_related() -> None:
 def test_file_hints_keep_the_most_similar_up_to_the_cap() -> None:
     ms = [make_member("a.py", 10 * i + 1, f"def f{i}():\n    pass", i) for i in range(4)]
     other = make_member("b.py", 1, "def g():\n    pass", 99)
-    by_chunk = {m.chunk_id: [d.Pair(m, other, 0.9 + m.chunk_id / 100, 0.9)] for m in ms}
-    hints = diagnostics.file_hints(by_chunk, Path("/ws"), cap=2)
+    by_chunk = {m.chunk_id: [copies.Pair(m, other, 0.9 + m.chunk_id / 100, 0.9)] for m in ms}
+    hints = duplicate_hints.file_hints(by_chunk, Path("/ws"), cap=2)
     assert [h.range.start.line for h in hints.diagnostics] == [31 - 1, 21 - 1]
     assert hints.points_at == {(Path("/ws"), "b.py")}
 
@@ -246,7 +251,7 @@ def test_no_hints_until_every_folder_is_indexed() -> None:
     folders = [SimpleNamespace(root=Path("/a")), SimpleNamespace(root=Path("/b"))]
     ls = SimpleNamespace(ws=SimpleNamespace(folders=folders),
                          settings=Settings(), workspace=SimpleNamespace(text_documents={}))
-    hints = diagnostics.Hints(ls)  # type: ignore[arg-type]
+    hints = duplicate_hints.Hints(ls)  # type: ignore[arg-type]
     submitted: list[object] = []
     hints._worker = SimpleNamespace(submit=submitted.append)  # type: ignore[assignment]
     hints.indexed(folders[0], {"x.py"})  # an open buffer, during the initial indexing
@@ -271,8 +276,8 @@ def cli_ws(tmp_path: Path) -> Path:
 
 
 def test_cli_json(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake",
-                     "--threshold", str(FAKE_THRESHOLD), "--json"])
+    code = main(["duplicates", str(cli_ws), "--model", "fake",
+                 "--threshold", str(FAKE_THRESHOLD), "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     data = json.loads(out)
@@ -292,8 +297,8 @@ def test_cli_json(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake",
-                     "--threshold", str(FAKE_THRESHOLD)])
+    code = main(["duplicates", str(cli_ws), "--model", "fake",
+                 "--threshold", str(FAKE_THRESHOLD)])
     out, err = capsys.readouterr()
     assert code == 0, err
     clone = next(c for c in PLANTED["clones"] if "fixed" in c)
@@ -301,8 +306,8 @@ def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert re.search(rf"{re.escape(path)}:\d+-\d+", out)
     assert "similarity 0." in out and "\n    @@ -" in out
     # a threshold nothing reaches
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake", "--threshold", "1",
-                     "--min-lines", "200"])
+    code = main(["duplicates", str(cli_ws), "--model", "fake", "--threshold", "1",
+                 "--min-lines", "200"])
     out, _ = capsys.readouterr()
     assert code == 0 and out.startswith("0 groups of near-duplicates")
 
@@ -314,13 +319,35 @@ def test_cli_human_output(cli_ws: Path, capsys: pytest.CaptureFixture[str]) -> N
 ])
 def test_cli_bad_input(cli_ws: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                        message: str) -> None:
-    code = cli.main(["duplicates", str(cli_ws), "--model", "fake", *argv])
+    code = main(["duplicates", str(cli_ws), "--model", "fake", *argv])
     out, err = capsys.readouterr()
-    assert code == cli.EXIT_USAGE and out == ""
+    assert code == EXIT_USAGE and out == ""
     assert err.strip() == f"nearcode: error: {message}, got {argv[1]}"
 
 
 def test_cli_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["duplicates", str(tmp_path / "nope"), "--model", "fake"])
+    code = main(["duplicates", str(tmp_path / "nope"), "--model", "fake"])
     _, err = capsys.readouterr()
-    assert code == cli.EXIT_USAGE and err.count("\n") == 1 and "does not exist" in err
+    assert code == EXIT_USAGE and err.count("\n") == 1 and "does not exist" in err
+
+
+def test_cli_on_a_postgresql_store(cli_ws: Path, pg_url: str,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The definitions come through the store contract (IndexStore.definitions), so `nearcode
+    duplicates` works on a shared PostgreSQL index (built as CI builds it, read through the
+    overlay) and finds what it finds on SQLite."""
+
+    def groups(*argv: str) -> list[list[tuple[str, str]]]:
+        code = main(["duplicates", str(cli_ws), "--model", "fake",
+                     "--threshold", str(FAKE_THRESHOLD), "--json", *argv])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return [[(m["path"], m["symbol"]) for m in g["members"]]
+                for g in json.loads(out)["groups"]]
+
+    on_sqlite = groups()
+    assert main(["index", str(cli_ws), "--model", "fake", "--store", pg_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files"] > 0  # the shared index, in PostgreSQL
+    on_postgres = groups("--store", pg_url)
+    assert on_postgres == on_sqlite
+    assert len(on_postgres) == len([c for c in PLANTED["clones"] if not c.get("needs_model")])

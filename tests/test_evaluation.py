@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from nearcode import evaluation
-from nearcode.embedding import FakeEmbedder
-from nearcode.pairs import Pair
+from nearcode.embed.fake import FakeEmbedder
+from nearcode.train import evaluation
+from nearcode.train.pairs import Pair
 
 
 def test_ranks_count_ties_against_the_answer() -> None:

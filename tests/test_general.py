@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nearcode import general
+from nearcode.train import general
 
 
 def test_steps_take_what_the_budget_leaves_up_to_one_pass() -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 from helpers import DATA, CountingEmbedder, deep_check, snapshot, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nearcode.chunking import chunk_text
+from nearcode.code.chunking import chunk_text
 from nearcode.config import Settings
-from nearcode.embedding import FakeEmbedder
-from nearcode.indexer import Indexer
-from nearcode.store import Store
+from nearcode.embed.fake import FakeEmbedder
+from nearcode.index.indexer import Indexer
+from nearcode.store.sqlite import Store
 
 
 def _indexer(root: Path, db: Path, embedder: FakeEmbedder | None = None) -> Indexer:
@@ -41,7 +41,7 @@ def _copy_fixtures(root: Path) -> Path:
 
 
 def _hashes(root: Path, rel: str) -> set[str]:
-    from nearcode.languages import language_for_path
+    from nearcode.code.languages import language_for_path
 
     text = (root / rel).read_text()
     return {c.hash for c in chunk_text(text, language_for_path(rel) or "text", rel)}
@@ -394,7 +394,7 @@ def test_buffers_obey_ignore_rules_and_size_limit(tmp_path: Path) -> None:
 
 
 def test_new_chunker_version_rechunks_without_reembedding(tmp_path: Path, monkeypatch) -> None:
-    import nearcode.indexer as indexer_mod
+    from nearcode.index import indexer as indexer_mod
 
     root = write_tree(tmp_path / "ws", {"shapes.py": "def area(w, h):\n    return w * h\n"})
     embedder = CountingEmbedder()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from helpers import FUNCTION
-from nearcode.duplicates import LEXICAL_MIN
-from nearcode.likeness import code_tokens, dice, lexical_similarity, shingles
+from nearcode.code.likeness import code_tokens, dice, lexical_similarity, shingles
+from nearcode.search.duplicates import LEXICAL_MIN
 
 
 def test_tokens_leave_out_comments_and_split_identifiers() -> None:

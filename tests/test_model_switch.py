@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from nearcode import models
+from nearcode.app.workspace import Workspace
 from nearcode.config import Settings
-from nearcode.workspace import Workspace
+from nearcode.embed import registry
 
 
 def test_reload_model_if_changed(tmp_path: Path, isolated_cache: Path) -> None:
@@ -16,22 +16,22 @@ def test_reload_model_if_changed(tmp_path: Path, isolated_cache: Path) -> None:
     root.mkdir()
     ws = Workspace([root], Settings(backend="torch"))
     base_id = ws.embedder.model_id
-    assert base_id.startswith(models.BASE_MODEL_NAME)
+    assert base_id.startswith(registry.BASE_MODEL_NAME)
     assert ws.reload_model_if_changed() is False  # nothing changed
 
     # a "trained" model: a copy of the base folder with a different config (new fingerprint)
-    trained = models.models_dir() / "mine"
-    shutil.copytree(models.base_model().folder, trained)
+    trained = registry.models_dir() / "mine"
+    shutil.copytree(registry.base_model().folder, trained)
     config = json.loads((trained / "config.json").read_text())
     config["nearcode_note"] = "trained"
     (trained / "config.json").write_text(json.dumps(config))
-    models.set_active("mine")
+    registry.set_active("mine")
 
     assert ws.reload_model_if_changed() is True
     assert ws.embedder.model_id.startswith("mine@") and ws.embedder.model_id != base_id
     assert ws.retriever.embedder is ws.embedder
     assert all(f.indexer.embedder is ws.embedder for f in ws.folders)
-    models.set_active(None)
+    registry.set_active(None)
     assert ws.reload_model_if_changed() is True
     assert ws.embedder.model_id == base_id
     ws.close()

@@ -20,11 +20,12 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from nearcode import models, onnx_backend  # noqa: E402
-from nearcode.chunking import chunk_text  # noqa: E402
+from nearcode.code.chunking import chunk_text  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
-from nearcode.embedding import MAX_TOKENS, ModelError, SentenceTransformerEmbedder  # noqa: E402
-from nearcode.onnx_backend import OnnxEmbedder  # noqa: E402
+from nearcode.embed import onnx_backend, registry  # noqa: E402
+from nearcode.embed.base import MAX_TOKENS, ModelError  # noqa: E402
+from nearcode.embed.onnx_backend import OnnxEmbedder  # noqa: E402
+from nearcode.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +51,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
     cache = tmp_path_factory.mktemp("onnx-cache")
     texts = [c.embed_text for m in MODULES
              for c in chunk_text((STDLIB / m).read_text(), "python", m)]
-    ref = models.base_model()
+    ref = registry.base_model()
     with pytest.MonkeyPatch.context() as mp:  # session scope: the autouse fixture is not up yet
         mp.setenv("NEARCODE_CACHE_DIR", str(cache))
         fp32 = OnnxEmbedder.for_model(ref, quantized=False)
@@ -146,7 +147,7 @@ def test_a_second_embedder_reuses_the_cache(shared_cache: Path, exported: Export
         raise AssertionError("exported again")
 
     monkeypatch.setattr(onnx_backend, "_in_child", no_export)
-    again = OnnxEmbedder.for_model(models.base_model(), quantized=True)
+    again = OnnxEmbedder.for_model(registry.base_model(), quantized=True)
     assert again.model_path == exported.int8.model_path
     again.embed_batch(["def f(): pass"])
     assert {f: f.stat().st_mtime_ns for f in files} == before
@@ -161,7 +162,7 @@ def test_lazy_loading_is_thread_safe(shared_cache: Path, monkeypatch: pytest.Mon
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(onnx_backend.ort, "InferenceSession", counting)
-    embedder = OnnxEmbedder.for_model(models.base_model(), quantized=False)
+    embedder = OnnxEmbedder.for_model(registry.base_model(), quantized=False)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(embedder.embed_batch, [["def f(): pass"]] * 4))
     assert len(opened) == 1
@@ -171,7 +172,7 @@ def test_lazy_loading_is_thread_safe(shared_cache: Path, monkeypatch: pytest.Mon
 def test_a_failed_quantisation_leaves_no_file(exported: Exported, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEARCODE_CACHE_DIR", str(tmp_path))
-    embedder = OnnxEmbedder.for_model(models.base_model(), quantized=True)
+    embedder = OnnxEmbedder.for_model(registry.base_model(), quantized=True)
     embedder.cache.mkdir(parents=True)
     os.link(exported.fp32.model_path, embedder.fp32_path)  # skip the slow export
     (embedder.cache / ".model-int8-v1.onnx.999.1.tmp").write_bytes(b"left by a killed run")
@@ -188,13 +189,13 @@ def test_a_failed_quantisation_leaves_no_file(exported: Exported, tmp_path: Path
 
 
 def test_load_embedder_picks_onnx(shared_cache: Path) -> None:
-    onnx = models.load_embedder(Settings(backend="onnx"))
-    auto = models.load_embedder(Settings(backend="auto"))
-    fp32 = models.load_embedder(Settings(backend="onnx-fp32"))
+    onnx = registry.load_embedder(Settings(backend="onnx"))
+    auto = registry.load_embedder(Settings(backend="auto"))
+    fp32 = registry.load_embedder(Settings(backend="onnx-fp32"))
     assert isinstance(onnx, OnnxEmbedder) and onnx.quantized
     assert isinstance(auto, OnnxEmbedder) and auto.model_id == onnx.model_id
     assert isinstance(fp32, OnnxEmbedder) and fp32.model_id.endswith(f"/onnx-fp32-{MAX_TOKENS}t")
-    assert isinstance(models.load_embedder(Settings(backend="torch")),
+    assert isinstance(registry.load_embedder(Settings(backend="torch")),
                       SentenceTransformerEmbedder)
 
 
@@ -202,8 +203,8 @@ def test_auto_falls_back_to_torch_when_export_is_impossible(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(onnx_backend, "_importable", lambda module: False)
     with pytest.raises(ModelError, match="needs torch"):
-        models.load_embedder(Settings(backend="onnx"))
-    assert isinstance(models.load_embedder(Settings(backend="auto")),
+        registry.load_embedder(Settings(backend="onnx"))
+    assert isinstance(registry.load_embedder(Settings(backend="auto")),
                       SentenceTransformerEmbedder)
 
 
@@ -211,9 +212,9 @@ def test_queries_run_without_torch(shared_cache: Path) -> None:
     """With the files exported, embedding imports neither torch nor transformers."""
     code = (
         "import sys\n"
-        "from nearcode import models\n"
-        "from nearcode.onnx_backend import OnnxEmbedder\n"
-        "v = OnnxEmbedder.for_model(models.base_model()).embed_batch(['def f(): pass'])\n"
+        "from nearcode.embed import registry\n"
+        "from nearcode.embed.onnx_backend import OnnxEmbedder\n"
+        "v = OnnxEmbedder.for_model(registry.base_model()).embed_batch(['def f(): pass'])\n"
         "assert v.shape == (1, 384), v.shape\n"
         "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
     )

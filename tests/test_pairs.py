@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from nearcode import pairs
-from nearcode.chunking import Chunk, chunk_text
+from nearcode.code.chunking import Chunk, chunk_text
+from nearcode.code.languages import BY_NAME, language_for_path
 from nearcode.config import Settings
-from nearcode.languages import BY_NAME, language_for_path
+from nearcode.train import docs, pairs
 
 FIXTURE = Path(__file__).parent / "data" / "training"
 LABEL = FIXTURE.name
@@ -39,7 +39,7 @@ def _sentence(text: str) -> str:
 def _kind(query: str, body_lines: list[str], language: str) -> str | None:
     """The kind of pair a documented definition gives, or None when it gives none."""
     words = [w for w in query.split() if re.search("[A-Za-z]", w)]
-    if len(words) < pairs.MIN_QUERY_WORDS or query.upper().startswith("TODO"):
+    if len(words) < docs.MIN_QUERY_WORDS or query.upper().startswith("TODO"):
         return None
     nonblank = [line for line in body_lines if line.strip()]
     dense = len("".join("".join(body_lines).split()))
@@ -288,16 +288,16 @@ def test_heldout_files_come_from_the_workspace_when_it_has_enough(tmp_path: Path
 
 
 def test_doc_text_helpers() -> None:
-    assert pairs.first_sentence("Do a thing, e.g. this one. Then more.\n\nNext") == \
+    assert docs.first_sentence("Do a thing, e.g. this one. Then more.\n\nNext") == \
         "Do a thing, e.g. this one."
-    assert pairs.describe("Sum values.\n\nArgs:\n    x: the values") == "Sum values."
-    assert pairs.clean_comment("/**\n * Push it.\n * @param x\n */") == "Push it.\n@param x"
-    assert pairs.describe(pairs.clean_comment("/**\n * Push it.\n * @param x\n */")) == "Push it."
-    assert pairs.clean_comment("/// Adds {@link Foo} <b>now</b>.") == "Adds Foo now."
-    assert not pairs.is_useful_query("Helper.")
-    assert not pairs.is_useful_query("TODO: write this down")
-    assert not pairs.is_useful_query("S.split(sep=None) -> list")
-    assert pairs.is_useful_query("Return the sum of two numbers.")
+    assert docs.describe("Sum values.\n\nArgs:\n    x: the values") == "Sum values."
+    assert docs.clean_comment("/**\n * Push it.\n * @param x\n */") == "Push it.\n@param x"
+    assert docs.describe(docs.clean_comment("/**\n * Push it.\n * @param x\n */")) == "Push it."
+    assert docs.clean_comment("/// Adds {@link Foo} <b>now</b>.") == "Adds Foo now."
+    assert not docs.is_useful_query("Helper.")
+    assert not docs.is_useful_query("TODO: write this down")
+    assert not docs.is_useful_query("S.split(sep=None) -> list")
+    assert docs.is_useful_query("Return the sum of two numbers.")
 
 
 def test_is_test_path() -> None:

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from helpers import DATA
+from nearcode.app.workspace import Workspace
 from nearcode.config import Settings
-from nearcode.models import BASE_MODEL_NAME
-from nearcode.workspace import Workspace
+from nearcode.embed.registry import BASE_MODEL_NAME
 
 pytestmark = pytest.mark.slow
 

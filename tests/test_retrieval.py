@@ -10,20 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import DATA, write_tree
-from nearcode import lexical
+from nearcode.app.workspace import Workspace
+from nearcode.code import lexical
+from nearcode.code.likeness import code_tokens, lexical_similarity
 from nearcode.config import Settings
-from nearcode.embedding import FakeEmbedder, fake_tokens
-from nearcode.likeness import code_tokens, lexical_similarity
-from nearcode.retrieval import (
-    RRF_K,
-    SEARCH_WEIGHTS,
-    SIMILAR_WEIGHTS,
-    Hit,
-    fuse_scores,
-    rrf,
-)
-from nearcode.similar import similar_at
-from nearcode.workspace import Workspace
+from nearcode.embed.fake import FakeEmbedder, fake_tokens
+from nearcode.search.retrieval import RRF_K, SEARCH_WEIGHTS, SIMILAR_WEIGHTS, Hit, fuse_scores, rrf
+from nearcode.search.similar import similar_at
 
 APP = DATA / "retrieval" / "app"
 LIB = DATA / "retrieval" / "lib"

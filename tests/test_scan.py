@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from helpers import write_tree
-from nearcode import scan
 from nearcode.config import Settings
-from nearcode.embedding import FakeEmbedder
-from nearcode.indexer import Indexer
-from nearcode.store import Store
+from nearcode.embed.fake import FakeEmbedder
+from nearcode.index import scan
+from nearcode.index.indexer import Indexer
+from nearcode.store.sqlite import Store
 
 CODE = "def {name}():\n    return '{name}'\n"
 TOKEN = "hunter2secrettoken"  # planted in every secret file; must never reach the index

@@ -14,10 +14,12 @@ import pytest
 from helpers import DATA, deep_check
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nearcode import store as store_module
-from nearcode.chunking import Chunk, chunk_text
-from nearcode.embedding import FakeEmbedder
-from nearcode.store import _MIGRATIONS, FileState, Filter, Store, StoreError
+from nearcode.code.chunking import Chunk, chunk_text
+from nearcode.embed.fake import FakeEmbedder
+from nearcode.store import bits
+from nearcode.store.base import FileState, Filter, StoreError
+from nearcode.store.sqlite import Store
+from nearcode.store.sqlite_db import MIGRATIONS
 
 EMB = FakeEmbedder()
 
@@ -45,14 +47,14 @@ def _write(store: Store, path: str, text: str, language: str = "python") -> list
 def test_migrations_apply_once(tmp_path: Path) -> None:
     db = tmp_path / "index.db"
     store = Store(db)
-    wanted = [m.name for m in _MIGRATIONS._migrations]
-    applied = _MIGRATIONS.applied(store.db)
+    wanted = [m.name for m in MIGRATIONS._migrations]
+    applied = MIGRATIONS.applied(store.db)
     assert [m.name for m in applied] == wanted
     assert {"meta", "files", "chunks", "embeddings", "chunks_fts"} <= set(store.db.table_names())
     store.close()
     again = Store(db)
-    assert _MIGRATIONS.applied(again.db) == applied  # same rows, same timestamps
-    assert _MIGRATIONS.pending(again.db) == []
+    assert MIGRATIONS.applied(again.db) == applied  # same rows, same timestamps
+    assert MIGRATIONS.pending(again.db) == []
     assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     again.close()
 
@@ -249,13 +251,14 @@ def test_in_memory_bits_follow_writes_of_another_connection(
         return reader.chunks_by_id([cid])[cid].path
 
     assert best("fresh").startswith("m")  # not written yet
-    assert reader._bits is not None  # the bits now sit in memory
+    assert reader.sign_bits.loaded is not None  # the bits now sit in memory
     _write(writer, "fresh.py", texts["fresh"])
     assert best("fresh") == "fresh.py"  # just after a load: answered from vec0 meanwhile
-    monkeypatch.setattr(store_module, "BITS_RELOAD_S", 0.0)
+    monkeypatch.setattr(bits, "RELOAD_S", 0.0)
     _write(writer, "later.py", texts["later"])
     assert best("later") == "later.py"  # reloaded
-    assert reader._bits is not None and len(reader._bits.ids) == reader.counts()[1]
+    loaded = reader.sign_bits.loaded
+    assert loaded is not None and len(loaded.ids) == reader.counts()[1]
     writer.delete_file("later.py")
     assert best("later") != "later.py"
     reader.close()

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import new_database, write_tree
-from nearcode import store_pg
-from nearcode.chunking import chunk_text
+from nearcode.app.workspace import Workspace
+from nearcode.code.chunking import chunk_text
 from nearcode.config import Settings
-from nearcode.embedding import FakeEmbedder
-from nearcode.indexer import Indexer
-from nearcode.store import FileState
-from nearcode.store_pg import PgStore
-from nearcode.workspace import Workspace
+from nearcode.embed.fake import FakeEmbedder
+from nearcode.index.indexer import Indexer
+from nearcode.store import pg
+from nearcode.store.base import FileState
+from nearcode.store.pg import PgStore
 
 
 def pg_snapshot(store: PgStore) -> set[tuple]:
@@ -96,12 +96,12 @@ def test_full_text_keeps_the_rarest_words_within_the_row_budget(
     n_chunks = store.counts()[1]
     symbols = lambda hits: {store.chunks_by_id([i])[i].symbol for i, _ in hits}  # noqa: E731
     # "return" is in every chunk, "widget" in one: a budget of 5 rows keeps only "widget"
-    monkeypatch.setattr(store_pg, "RANKED_ROWS", 5)
+    monkeypatch.setattr(pg, "RANKED_ROWS", 5)
     assert symbols(store.lexical_candidates(["return", "widget"], 20)) == {"render_widget"}
     # the rarest word is kept even when it alone matches more than the budget
     assert len(store.lexical_candidates(["return"], 20)) == n_chunks
     # with room for both, both are searched, the chunk holding both first
-    monkeypatch.setattr(store_pg, "RANKED_ROWS", 1000)
+    monkeypatch.setattr(pg, "RANKED_ROWS", 1000)
     hits = store.lexical_candidates(["return", "widget"], 20)
     assert len(hits) == n_chunks and symbols(hits[:1]) == {"render_widget"}
     store.close()

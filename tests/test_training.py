@@ -11,9 +11,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from nearcode import cli, fitting, general, models, pairs, training
+from nearcode.app.workspace import Workspace
+from nearcode.cli import main
+from nearcode.cli.common import EXIT_USAGE
 from nearcode.config import Settings
-from nearcode.workspace import Workspace
+from nearcode.embed import registry
+from nearcode.train import budget as budget_module
+from nearcode.train import data, general, options, pairs, pipeline, trainer
+from nearcode.train.evaluation import Metrics
+from nearcode.train.manifest import Manifest, PairCounts
 
 pytestmark = pytest.mark.slow
 
@@ -56,25 +62,25 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
     cache = tmp_path_factory.mktemp("train-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NEARCODE_CACHE_DIR", str(cache))
-        mp.setattr(training, "MIN_TRAIN_PAIRS", 16)
-        mp.setattr(training, "MIN_HELDOUT_PAIRS", 6)
-        result = training.train([corpus], Settings(), tiny_options())
+        mp.setattr(data, "MIN_TRAIN_PAIRS", 16)
+        mp.setattr(data, "MIN_HELDOUT_PAIRS", 6)
+        result = pipeline.train([corpus], Settings(), tiny_options())
     return {"corpus": corpus, "cache": cache, "result": result}
 
 
-def tiny_options() -> training.TrainOptions:
-    return training.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1, name="tiny",
+def tiny_options() -> options.TrainOptions:
+    return options.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1, name="tiny",
                                  learning_rate=3e-4, max_train_pairs=24)
 
 
 @pytest.fixture
-def with_model(trained: dict, isolated_cache: Path) -> training.Result:
+def with_model(trained: dict, isolated_cache: Path) -> pipeline.Result:
     shutil.copytree(trained["cache"] / "models", isolated_cache / "models")
     return trained["result"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
+    code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -83,7 +89,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
-    result: training.Result = trained["result"]
+    result: pipeline.Result = trained["result"]
     m = json.loads((result.folder / "manifest.json").read_text())
     assert m["name"] == "tiny" and result.folder.name == "tiny"
     assert m["train_loss"]["after"] < m["train_loss"]["before"]  # on the pairs trained on
@@ -94,10 +100,11 @@ def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
     for key in ("base", "trained", "bm25"):
         assert set(m["metrics"][key]) == {"mrr10", "r1", "r5", "n"}
         assert m["metrics"][key]["n"] == m["pairs"]["heldout"]
-    assert m["base_model"]["name"] == models.BASE_MODEL_NAME
+    assert m["base_model"]["name"] == registry.BASE_MODEL_NAME
     assert len(m["base_model"]["fingerprint"]) == 12 and m["fingerprint"]
     assert len(m["data_hash"]) == 16 and m["seed"] == 1 and m["seconds"]["total"] > 0
     assert m["activated"] == (m["metrics"]["trained"]["mrr10"] > m["metrics"]["base"]["mrr10"])
+    assert Manifest.read(result.folder) == result.manifest  # the typed manifest, read back
     split = json.loads((result.folder / "split.json").read_text())
     assert split["heldout_files"] and not set(split["heldout_files"]) & set(split["train_files"])
     assert (result.folder / "config.json").is_file()
@@ -106,18 +113,18 @@ def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
 
 def test_same_seed_and_steps_give_the_same_weights(trained: dict,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(training, "MIN_TRAIN_PAIRS", 16)
-    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
-    again = training.train([trained["corpus"]], Settings(), tiny_options())
+    monkeypatch.setattr(data, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
+    again = pipeline.train([trained["corpus"]], Settings(), tiny_options())
     first = trained["result"].manifest
-    assert again.manifest["fingerprint"] == first["fingerprint"]
-    assert again.manifest["train_loss"] == first["train_loss"]
-    assert again.manifest["data_hash"] == first["data_hash"]
+    assert again.manifest.fingerprint == first.fingerprint
+    assert again.manifest.train_loss == first.train_loss
+    assert again.manifest.data_hash == first.data_hash
 
 
-def test_models_lists_and_switches(with_model: training.Result,
+def test_models_lists_and_switches(with_model: pipeline.Result,
                                    capsys: pytest.CaptureFixture[str]) -> None:
-    models.set_active("tiny")
+    registry.set_active("tiny")
     code, out, _ = run(capsys, "models")
     assert code == 0
     line = next(x for x in out.splitlines() if "tiny" in x)
@@ -126,28 +133,28 @@ def test_models_lists_and_switches(with_model: training.Result,
     data = json.loads(out)
     assert data["active"] == "tiny" and data["models"][0]["metrics"]["trained"]["n"] > 0
     code, out, _ = run(capsys, "models", "use", "base")
-    assert code == 0 and models.active_name() is None
-    assert run(capsys, "models", "use", "tiny")[0] == 0 and models.active_name() == "tiny"
+    assert code == 0 and registry.active_name() is None
+    assert run(capsys, "models", "use", "tiny")[0] == 0 and registry.active_name() == "tiny"
     code, _, err = run(capsys, "models", "use", "nope")
-    assert code == cli.EXIT_USAGE and "no trained model named 'nope'" in err
+    assert code == EXIT_USAGE and "no trained model named 'nope'" in err
 
 
-def test_switching_models_re_embeds_the_index(with_model: training.Result,
+def test_switching_models_re_embeds_the_index(with_model: pipeline.Result,
                                               tmp_path: Path) -> None:
     ws_root = tmp_path / "ws"
     shutil.copytree(FIXTURE / "python", ws_root)
     settings = Settings(model="default", backend="torch")
-    models.set_active(None)
+    registry.set_active(None)
     ws = Workspace([ws_root], settings)
     try:
         first = ws.sync()
         assert first.chunks_embedded > 0
         base_id = str(ws.folders[0].store.model_id)
-        assert base_id.startswith(models.BASE_MODEL_NAME)
+        assert base_id.startswith(registry.BASE_MODEL_NAME)
         assert ws.sync().chunks_embedded == 0  # nothing changed
     finally:
         ws.close()
-    models.set_active("tiny")
+    registry.set_active("tiny")
     ws = Workspace([ws_root], settings)
     try:
         again = ws.sync()
@@ -160,19 +167,19 @@ def test_switching_models_re_embeds_the_index(with_model: training.Result,
         ws.close()
 
 
-def test_eval_cli_measures_base_trained_and_bm25(with_model: training.Result, trained: dict,
+def test_eval_cli_measures_base_trained_and_bm25(with_model: pipeline.Result, trained: dict,
                                                  capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     code, out, err = run(capsys, "eval", str(trained["corpus"]), "--model", "tiny", "--json")
     assert code == 0, err
-    data = json.loads(out)
-    assert set(data["metrics"]) == {"base", "bm25", "tiny"}
-    assert data["seed"] == 1 and data["excluded"] == 0  # the model's own split
-    recorded = with_model.manifest["metrics"]
-    assert data["metrics"]["tiny"]["mrr10"] == pytest.approx(recorded["trained"]["mrr10"],
+    report = json.loads(out)
+    assert set(report["metrics"]) == {"base", "bm25", "tiny"}
+    assert report["seed"] == 1 and report["excluded"] == 0  # the model's own split
+    recorded = with_model.manifest.metrics
+    assert report["metrics"]["tiny"]["mrr10"] == pytest.approx(recorded["trained"].mrr10,
                                                              abs=0.02)
-    assert data["metrics"]["bm25"] == recorded["bm25"]
+    assert report["metrics"]["bm25"] == recorded["bm25"].as_dict()
     code, out, _ = run(capsys, "eval", str(trained["corpus"]), "--model", "tiny")
     assert code == 0 and "MRR@10" in out and "bm25" in out and "tiny" in out
 
@@ -183,39 +190,39 @@ def test_eval_cli_measures_base_trained_and_bm25(with_model: training.Result, tr
 def test_refuses_too_few_pairs(capsys: pytest.CaptureFixture[str]) -> None:
     documented = [p for p in pairs.mine([FIXTURE], Settings()).pairs if p.kind != "name"]
     code, out, err = run(capsys, "train", str(FIXTURE))
-    assert code == cli.EXIT_USAGE and not out
+    assert code == EXIT_USAGE and not out
     assert err.count("\n") == 2  # the phase line, then the error on one line
     assert "too few documented functions" in err and f"found {len(documented)} " in err
-    assert f"need at least {training.MIN_TRAIN_PAIRS}" in err
+    assert f"need at least {data.MIN_TRAIN_PAIRS}" in err
 
 
 def test_refuses_a_budget_that_fits_no_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(training, "MIN_TRAIN_PAIRS", 16)
-    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(data, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     corpus = make_corpus(tmp_path)
     code, _, err = run(capsys, "train", str(corpus), "--minutes", "0.001", "--batch-size", "8")
-    assert code == cli.EXIT_USAGE
+    assert code == EXIT_USAGE
     assert "one training step of 8 pairs takes about" in err and "--minutes 0.001" in err
-    assert not (models.models_dir()).exists() or not any(models.models_dir().iterdir())
-    mined, split = training.mine_split([corpus], Settings(), 0)
+    assert not (registry.models_dir()).exists() or not any(registry.models_dir().iterdir())
+    mined, split = data.mine_split([corpus], Settings(), 0)
     n = sum(1 for p in split.train if p.kind != "name")
     code, _, err = run(capsys, "train", str(corpus), "--batch-size", str(n + 1))
-    assert code == cli.EXIT_USAGE
+    assert code == EXIT_USAGE
     assert f"--batch-size {n + 1} is more than the {n} training pairs found" in err
 
 
-def test_refuses_missing_model_and_taken_name(with_model: training.Result,
+def test_refuses_missing_model_and_taken_name(with_model: pipeline.Result,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "eval", str(FIXTURE), "--model", "/no/such/model")
-    assert code == cli.EXIT_USAGE and "not found" in err
-    (models.models_dir() / "tiny" / "config.json").unlink()  # a broken model folder
+    assert code == EXIT_USAGE and "not found" in err
+    (registry.models_dir() / "tiny" / "config.json").unlink()  # a broken model folder
     code, _, err = run(capsys, "eval", str(FIXTURE), "--model", "tiny")
-    assert code == cli.EXIT_USAGE and "not found" in err
-    with pytest.raises(training.TrainingError, match="exists already"):
-        training.check_name("tiny")
-    with pytest.raises(training.TrainingError, match="bad model name"):
-        training.check_name("../evil")
+    assert code == EXIT_USAGE and "not found" in err
+    with pytest.raises(data.TrainingError, match="exists already"):
+        options.check_name("tiny")
+    with pytest.raises(data.TrainingError, match="bad model name"):
+        options.check_name("../evil")
 
 
 def test_refuses_without_the_trainer_dependencies(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,8 +231,30 @@ def test_refuses_without_the_trainer_dependencies(monkeypatch: pytest.MonkeyPatc
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "accelerate" else real(name, *a))
-    with pytest.raises(training.TrainingError, match="needs accelerate: pip install"):
-        training.train([FIXTURE], Settings(), training.TrainOptions())
+    with pytest.raises(data.TrainingError, match="needs accelerate: pip install"):
+        pipeline.train([FIXTURE], Settings(), options.TrainOptions())
+
+
+def test_manifest_layout_round_trip_and_older_files(tmp_path: Path) -> None:
+    m = Manifest(name="x", created="2025-01-01T00:00:00+00:00", pairs=PairCounts(train=3),
+                 metrics={"base": Metrics(0.5, 0.25, 0.75, 10)}, seed=2)
+    m.write(tmp_path)
+    assert Manifest.read(tmp_path) == m
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(data) == ["name", "created", "base_model", "start_model", "sources",
+                          "data_hash", "pairs", "metrics", "general", "train_loss", "steps",
+                          "seconds", "seed", "args", "versions"]  # no verdict yet
+    assert data["metrics"] == {"base": {"mrr10": 0.5, "r1": 0.25, "r5": 0.75, "n": 10}}
+    assert "total" not in data["seconds"]
+    m.fingerprint, m.activated, m.seconds.total = "abc", True, 12.5
+    m.write(tmp_path)
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    assert list(data)[-2:] == ["fingerprint", "activated"] and data["seconds"]["total"] == 12.5
+    # a manifest of an older version, with parts missing: they read as empty
+    (tmp_path / "manifest.json").write_text(json.dumps({"name": "old", "pairs": {"train": 5}}))
+    old = Manifest.read(tmp_path)
+    assert old.pairs.train == 5 and old.metrics == {} and old.general.steps == 0
+    assert old.fingerprint is None
 
 
 @pytest.mark.parametrize("later_step_s, total", [(5.0, 10), (20.0, 4)])
@@ -237,9 +266,9 @@ def test_budget_judges_the_pace_after_the_first_step(monkeypatch: pytest.MonkeyP
     from types import SimpleNamespace
 
     clock = [0.0]
-    monkeypatch.setattr(fitting.time, "monotonic", lambda: clock[0])
-    plan = fitting.Plan(10, 1, adaptive=True)
-    budget = fitting.budget_callback(plan, 100.0, None, [])
+    monkeypatch.setattr(budget_module.time, "monotonic", lambda: clock[0])
+    plan = budget_module.Plan(10, 1, adaptive=True)
+    budget = trainer.BudgetCallback(plan, 100.0, None, [])
     control = SimpleNamespace(should_training_stop=False)
     clock[0] = 30.0
     budget.on_step_end(None, SimpleNamespace(global_step=1, max_steps=10), control)
@@ -257,9 +286,9 @@ def test_budget_plan_grows_back_when_the_machine_is_free_again(
     from types import SimpleNamespace
 
     clock = [0.0]
-    monkeypatch.setattr(fitting.time, "monotonic", lambda: clock[0])
-    plan = fitting.Plan(20, 1, adaptive=True)
-    budget = fitting.budget_callback(plan, 200.0, None, [])
+    monkeypatch.setattr(budget_module.time, "monotonic", lambda: clock[0])
+    plan = budget_module.Plan(20, 1, adaptive=True)
+    budget = trainer.BudgetCallback(plan, 200.0, None, [])
     control = SimpleNamespace(should_training_stop=False)
     totals = []
     for step, seconds in enumerate([1.0, 30.0, 30.0] + [1.0] * 17, start=1):
@@ -278,7 +307,7 @@ def test_step_estimate_takes_the_fastest_probe(monkeypatch: pytest.MonkeyPatch) 
     import torch
 
     clock = [0.0]
-    monkeypatch.setattr(fitting.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(budget_module.time, "monotonic", lambda: clock[0])
 
     class Loss:
         mini_batch_size = 2
@@ -309,7 +338,7 @@ def test_step_estimate_takes_the_fastest_probe(monkeypatch: pytest.MonkeyPatch) 
     codes = [" ".join(["code"] * (i % 7 + 2)) for i in range(8)]
 
     def estimate(durations: list[float]) -> float:
-        return fitting.estimate_step_seconds(Model(), Loss(durations), texts, codes, 4)
+        return budget_module.estimate_step_seconds(Model(), Loss(durations), texts, codes, 4)
 
     calm = estimate([1.0, 1.0, 1.0])
     assert calm > 0
@@ -321,8 +350,8 @@ def test_general_stage_trains_on_the_library_first(tmp_path: Path, isolated_cach
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """With --general-steps, the library's pairs train first, then the workspace's; the
     progress counts both; the manifest says what the stage did."""
-    monkeypatch.setattr(training, "MIN_TRAIN_PAIRS", 16)
-    monkeypatch.setattr(training, "MIN_HELDOUT_PAIRS", 6)
+    monkeypatch.setattr(data, "MIN_TRAIN_PAIRS", 16)
+    monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
     monkeypatch.setattr(general, "library_root", lambda: FIXTURE)  # a small "library"
     (tmp_path / "ws").mkdir()
     corpus = make_corpus(tmp_path / "ws")
@@ -331,25 +360,25 @@ def test_general_stage_trains_on_the_library_first(tmp_path: Path, isolated_cach
     seen: list[tuple[int, int]] = []
     opts = tiny_options()
     opts.general_steps, opts.name = 2, "with-general"
-    result = training.train([corpus], Settings(), opts,
+    result = pipeline.train([corpus], Settings(), opts,
                             lambda p: seen.append((p.step, p.steps)) if p.step else None)
-    g = result.manifest["general"]
-    assert g["source"] == str(FIXTURE) and g["pairs"] == 16
-    assert g["steps"] == 2 and g["trained_on"] == 16 and len(g["per_step"]) == 2
-    assert result.manifest["steps"]["done"] == 3  # the workspace's steps are all there
+    g = result.manifest.general
+    assert g.source == str(FIXTURE) and g.pairs == 16
+    assert g.steps == 2 and g.trained_on == 16 and len(g.per_step) == 2
+    assert result.manifest.steps.done == 3  # the workspace's steps are all there
     assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
-    assert result.manifest["args"]["general_steps"] == 2
+    assert result.manifest.args["general_steps"] == 2
     # eval leaves out the library's files too: the model trained on them
     split = json.loads((result.folder / "split.json").read_text())
     assert {p.path for p in library_pairs[:16]} <= set(split["train_files"])
     # the stage changed the model: the same run without it ends elsewhere
     opts.general_steps, opts.name = 0, "without-general"
-    plain = training.train([corpus], Settings(), opts)
-    assert plain.manifest["general"]["steps"] == 0
-    assert plain.manifest["fingerprint"] != result.manifest["fingerprint"]
-    assert plain.manifest["data_hash"] == result.manifest["data_hash"]
+    plain = pipeline.train([corpus], Settings(), opts)
+    assert plain.manifest.general.steps == 0
+    assert plain.manifest.fingerprint != result.manifest.fingerprint
+    assert plain.manifest.data_hash == result.manifest.data_hash
     # a workspace inside the library cannot have the stage: its files would train twice
     monkeypatch.setattr(general, "library_root", lambda: corpus)
     opts.general_steps, opts.name = 2, "overlapping"
-    with pytest.raises(training.TrainingError, match="overlaps the standard library"):
-        training.train([corpus], Settings(), opts)
+    with pytest.raises(data.TrainingError, match="overlaps the standard library"):
+        pipeline.train([corpus], Settings(), opts)

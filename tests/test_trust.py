@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nearcode import config, indexfile, trust
-from nearcode.store import Store, StoreError
+from nearcode import config, trust
+from nearcode.store import indexfile
+from nearcode.store.base import StoreError
+from nearcode.store.sqlite import Store
 
 NEARCODE = [sys.executable, "-m", "nearcode"]
 

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pathspec
+
 from . import trust
+from .errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class Settings:
     """Watch the workspace folders for changes made outside the editor."""
 
 
-class SettingsError(ValueError):
+class SettingsError(InvalidInput):
     """A setting's value is unusable."""
 
 
@@ -105,9 +108,14 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             return float(value)
         raise SettingsError(f"expected a number >= 0, got {value!r}")
     if isinstance(default, list):
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-        raise SettingsError(f"expected a list of strings, got {value!r}")
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise SettingsError(f"expected a list of strings, got {value!r}")
+        for glob in value:  # every list setting is of gitignore-style patterns
+            try:
+                pathspec.GitIgnoreSpec.from_lines([glob])
+            except (ValueError, re.error) as exc:
+                raise SettingsError(f"bad pattern {glob!r} ({exc})") from exc
+        return list(value)
     if name == "backend" and value not in ("auto", "onnx", "onnx-fp32", "torch"):
         raise SettingsError(f"expected auto, onnx, onnx-fp32 or torch, got {value!r}")
     if isinstance(value, str) and value:

@@ -21,6 +21,8 @@ INVALID_PARAMS = -32602
     ("nearcode/search", {"query": 3}, "'query' must be a string"),
     ("nearcode/search", {"query": "x", "limit": "ten"}, "'limit' must be an integer"),
     ("nearcode/search", {"query": "x", "languages": ["klingon"]}, "unknown language"),
+    ("nearcode/search", {"query": "x", "paths": ["!"]}, "'paths': bad path glob '!'"),
+    ("nearcode/search", {"query": "x", "paths": ["pkg/**", "\\"]}, "bad path glob"),
     ("nearcode/findSimilar", {}, "give 'text'"),
     ("nearcode/findSimilar", {"textDocument": {"uri": "file:///elsewhere/x.py"},
                               "position": {"line": 0, "character": 0}}, "outside the workspace"),

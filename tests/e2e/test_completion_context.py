@@ -56,3 +56,23 @@ async def test_module_alias_dot_lists_module_members(client: LanguageClient, wor
     })
     assert res.snippets
     assert all(s.uri.endswith("/pkg/store.py") for s in res.snippets[:3])
+
+
+async def test_cursor_after_astral_characters_counts_utf16_units(client: LanguageClient,
+                                                                 workspace: Path):
+    """The cursor's character counts UTF-16 code units (the default position encoding): with
+    emoji before it on the line, the code before the cursor still ends at `store.` and the
+    module's members come first (read as a Python index, it would end inside `count`)."""
+    new = workspace / "pkg" / "party.py"
+    before = '    banner = "🎉🎊🎉🎊"; return store.'
+    text = f"from . import store\n\n\ndef main(path):\n{before}count(path)\n"
+    new.write_text(text)
+    uri = new.as_uri()
+    client.text_document_did_open(t.DidOpenTextDocumentParams(
+        t.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    utf16 = len(before.encode("utf-16-le")) // 2
+    assert utf16 == len(before) + 4  # four astral characters: two code units each
+    res = await request(client, "nearcode/completionContext", {
+        "textDocument": {"uri": uri}, "position": {"line": 4, "character": utf16}})
+    assert res.snippets
+    assert all(s.uri.endswith("/pkg/store.py") for s in res.snippets[:3])

@@ -331,3 +331,22 @@ def _body(path: Path, symbol: str) -> str:
     """The body of a Python function of the fixture (the lines after its def line)."""
     text = _function_text(path, symbol)
     return text.split("\n", 1)[1]
+
+
+async def test_hint_range_counts_utf16_units_on_a_line_with_astral_characters(
+        lsp: LanguageClient, ws: Path):
+    """The hint spans its def line in UTF-16 code units (the default position encoding): a
+    trailing comment with emoji ends two units per emoji after its Python length."""
+    path, symbol = member(CLONES[0]["members"][0])
+    function = _function_text(ws / path, symbol).replace(symbol, "party_total", 1)
+    header, rest = function.split("\n", 1)
+    header += "  # 🎉 party 🎊"
+    (ws / "party.py").write_text("from decimal import ROUND_HALF_UP, Decimal\n\n\n"
+                                 f"{header}\n{rest}")
+    await start(lsp, ws)
+    uri = open_doc(lsp, ws / "party.py")
+    await wait_for(lambda: hints(lsp, uri), "a hint on party.py")
+    (d,) = hints(lsp, uri)
+    assert d.range.start.line == d.range.end.line == 3
+    assert d.range.start.character == 0
+    assert d.range.end.character == len(header.encode("utf-16-le")) // 2 == len(header) + 2

@@ -1,4 +1,4 @@
-// The names of nearcode's own LSP methods and commands; mirrors server/nearcode/protocol.py.
+// The names of nearcode's own LSP methods and commands; mirrors server/nearcode/lsp/protocol.py.
 // test/unit/constants.test.ts parses protocol.py and fails when the two lists drift apart.
 
 export const SEARCH = 'nearcode/search';

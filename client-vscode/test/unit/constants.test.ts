@@ -1,4 +1,4 @@
-// src/common/constants.ts must say what server/nearcode/protocol.py says.
+// src/common/constants.ts must say what server/nearcode/lsp/protocol.py says.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -1,0 +1,199 @@
+"""The server's indexing worker: one thread that performs every index write, in order.
+
+Editors and the file watcher only *schedule* work (paths that changed, buffers that were edited
+or closed, a full sync); the worker coalesces what piled up and runs it, reporting progress.
+Queries never wait for it: they read what is committed (SQLite WAL readers).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..index.folder import Folder
+from ..index.indexer import Progress
+from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+STORM = 500  # more pending paths than this in one folder: a full sync is cheaper
+
+
+@dataclass
+class Status:
+    """What `nearcode/indexStatus` reports."""
+
+    state: str  # "indexing" | "idle"
+    files: int
+    chunks: int
+    pending_files: int
+    model: str
+
+
+@dataclass
+class _Work:
+    sync: set[int] = field(default_factory=set)  # folder indexes to sync fully
+    rebuild: bool = False
+    paths: dict[int, set[str]] = field(default_factory=dict)
+    buffers: dict[tuple[int, str], str | None] = field(default_factory=dict)  # None: closed
+
+    def __bool__(self) -> bool:
+        return bool(self.sync or self.paths or self.buffers)
+
+    def count(self) -> int:
+        return sum(len(p) for p in self.paths.values()) + len(self.buffers)
+
+
+class ProgressSink:
+    """Where the worker reports: begin/report/end of a run, and errors. Defaults do nothing."""
+
+    def begin(self, title: str) -> None: ...
+    def report(self, progress: Progress) -> None: ...
+    def end(self, message: str) -> None: ...
+    def error(self, message: str) -> None: ...
+    def indexed(self, folder: Folder, paths: set[str] | None) -> None:
+        """Files changed in the index (None: possibly all of them)."""
+
+
+class IndexService:
+    """Schedules and runs index writes for a workspace on one background thread."""
+
+    def __init__(self, ws: Workspace, sink: ProgressSink | None = None) -> None:
+        self.ws = ws
+        self.sink = sink or ProgressSink()
+        self._work = _Work()
+        self._cond = threading.Condition()
+        self._running = False  # a batch of work is being done
+        self._current = (0, 0)  # (done, total) of the running sync
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="nearcode-indexer", daemon=True)
+        self.initial_done = threading.Event()
+
+    # -- scheduling (any thread)
+
+    def start(self) -> None:
+        self.schedule_sync()
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the file being written, then stop (nothing is left half-written)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def schedule_sync(self, folder: Folder | None = None, rebuild: bool = False) -> None:
+        with self._cond:
+            targets = [folder] if folder else self.ws.folders
+            self._work.sync.update(self.ws.folders.index(f) for f in targets)
+            self._work.rebuild |= rebuild
+            self._cond.notify_all()
+
+    def schedule_paths(self, folder: Folder, rels: set[str]) -> None:
+        with self._cond:
+            i = self.ws.folders.index(folder)
+            pending = self._work.paths.setdefault(i, set())
+            pending |= rels
+            if len(pending) > STORM:
+                del self._work.paths[i]
+                self._work.sync.add(i)
+            self._cond.notify_all()
+
+    def schedule_buffer(self, folder: Folder, rel: str, text: str | None) -> None:
+        """Index an open buffer's text (None: the buffer was closed)."""
+        with self._cond:
+            self._work.buffers[(self.ws.folders.index(folder), rel)] = text
+            self._cond.notify_all()
+
+    def status(self) -> Status:
+        with self._cond:
+            busy = self._running or bool(self._work)
+            pending = self._work.count() + max(0, self._current[1] - self._current[0])
+            if self._work.sync:
+                pending = max(pending, 1)
+        files, chunks = self.ws.counts()
+        return Status("indexing" if busy else "idle", files, chunks, pending,
+                      self.ws.embedder.model_id)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until no work is queued or running (tests, CLI)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._running or self._work:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    # -- the worker
+
+    def _take(self) -> _Work | None:
+        with self._cond:
+            while not self._work and not self._stop.is_set():
+                self._cond.wait()
+            if self._stop.is_set():
+                return None
+            work, self._work = self._work, _Work()
+            self._running = True
+            return work
+
+    def _loop(self) -> None:
+        while True:
+            work = self._take()
+            if work is None:
+                return
+            try:
+                self._run(work)
+            except Exception as exc:  # keep serving: report and carry on
+                log.exception("indexing failed")
+                self.sink.error(f"nearcode: indexing failed: {exc}")
+            finally:
+                with self._cond:
+                    self._running = False
+                    self._current = (0, 0)
+                    self._cond.notify_all()
+                self.initial_done.set()
+
+    def _run(self, work: _Work) -> None:
+        for (i, rel), text in work.buffers.items():
+            folder = self.ws.folders[i]
+            if text is None:
+                folder.indexer.drop_buffer(rel)
+            else:
+                folder.indexer.set_buffer(rel, text)
+            self.sink.indexed(folder, {rel})
+        for i, rels in work.paths.items():
+            if i in work.sync:
+                continue
+            folder = self.ws.folders[i]
+            folder.indexer.update(rels)
+            self.sink.indexed(folder, rels)
+        if work.sync:
+            self._sync([self.ws.folders[i] for i in sorted(work.sync)], work.rebuild)
+
+    def _sync(self, folders: list[Folder], rebuild: bool) -> None:
+        if self.ws.reload_model_if_changed():
+            folders = self.ws.folders  # a new model: every folder is embedded again
+        self.sink.begin("nearcode: indexing")
+        started = time.monotonic()
+        offset = 0
+
+        def progress(p: Progress) -> None:
+            with self._cond:
+                self._current = (offset + p.done, offset + p.total)
+            self.sink.report(Progress(offset + p.done, offset + p.total, p.path))
+
+        files = 0
+        for folder in folders:
+            if rebuild:
+                folder.store.ensure_model(self.ws.embedder.model_id, self.ws.embedder.dim,
+                                          rebuild=True)
+            report = folder.indexer.sync(progress, self._stop)
+            offset = self._current[1]
+            files += report.files_indexed
+            self.sink.indexed(folder, None)
+        self.sink.end(f"indexed {files} changed files in {time.monotonic() - started:.1f}s")

@@ -1,0 +1,90 @@
+"""A workspace: its folders, each with a store and an indexer, and one embedder and retriever.
+
+The CLI and the server both start here, so that both index and answer the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import Settings, db_path_for
+from ..embed.base import Embedder
+from ..embed.registry import load_embedder, resolve
+from ..index.folder import Folder, WorkspaceError, check_root
+from ..index.indexer import Indexer, ProgressFn, Report
+from ..search.retrieval import Retriever, Source
+from ..store.factory import open_store
+
+log = logging.getLogger(__name__)
+
+
+class Workspace:
+    """Folders + embedder + retriever. `close()` when done."""
+
+    def __init__(self, roots: Sequence[Path], settings: Settings,
+                 embedder: Embedder | None = None, write_shared: bool = False) -> None:
+        if not roots:
+            raise WorkspaceError("no workspace folder given")
+        self.settings = settings
+        self._model_folder = self._resolved_folder() if embedder is None else None
+        self.embedder = embedder if embedder is not None else load_embedder(settings)
+        self.folders: list[Folder] = []
+        unique = list(dict.fromkeys(check_root(Path(r)) for r in roots))
+        for root in unique:
+            inner = [r for r in unique if root in r.parents]  # indexed by their own folder
+            db = db_path_for(root, settings, len(roots))
+            store = open_store(root, db, settings, write_shared)
+            self.folders.append(Folder(root, store, Indexer(root, store, self.embedder, settings,
+                                                               inner)))
+        self.retriever = Retriever(
+            [Source(f.root, f.store) for f in self.folders], self.embedder, settings)
+        self.write_lock = threading.Lock()  # one writer at a time across folders
+
+    def _resolved_folder(self) -> Path | None:
+        return None if self.settings.model == "fake" else resolve(self.settings.model).folder
+
+    def reload_model_if_changed(self) -> bool:
+        """Switch to the model the settings name now, if that changed since start (a model was
+        trained and activated, or `nearcode models use` ran). The next sync re-embeds."""
+        if self._model_folder is None or self._resolved_folder() == self._model_folder:
+            return False
+        self._model_folder = self._resolved_folder()
+        self.embedder = load_embedder(self.settings)
+        self.retriever.embedder = self.embedder
+        for folder in self.folders:
+            folder.indexer.embedder = self.embedder
+        log.info("now using model %s", self.embedder.model_id)
+        return True
+
+    def sync(self, progress: ProgressFn | None = None,
+             cancel: threading.Event | None = None) -> Report:
+        """Bring every folder's index up to date."""
+        total = Report()
+        with self.write_lock:
+            for folder in self.folders:
+                total.add(folder.indexer.sync(progress, cancel))
+        return total
+
+    def folder_for(self, path: Path) -> tuple[Folder, str] | None:
+        """The (innermost) folder holding `path`, and the path relative to it."""
+        best: tuple[Folder, str] | None = None
+        for folder in self.folders:
+            rel = folder.relative(path)
+            deeper = best is None or len(folder.root.parts) > len(best[0].root.parts)
+            if rel is not None and deeper:
+                best = (folder, rel)
+        return best
+
+    def counts(self) -> tuple[int, int]:
+        files = chunks = 0
+        for folder in self.folders:
+            f, c = folder.store.counts()
+            files, chunks = files + f, chunks + c
+        return files, chunks
+
+    def close(self) -> None:
+        for folder in self.folders:
+            folder.store.close()

@@ -1,0 +1,66 @@
+"""The `nearcode` command: index, search, similar, status, trust, serve, duplicates, train,
+eval, models.
+
+Every command prints human-readable text by default and JSON with --json. Bad input ends with
+one line on stderr and a non-zero exit code, never a traceback (NEARCODE_DEBUG=1 shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import NearcodeError
+from . import duplicates, index, search, serve, train
+from .common import EXIT_USAGE
+
+log = logging.getLogger("nearcode")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nearcode", description="Embedding-powered code search over a workspace.")
+    parser.add_argument("--version", action="version", version=f"nearcode {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in (index, search, serve, train, duplicates):
+        group.register(sub)
+    return parser
+
+
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line (a message from a library may hold several)."""
+    return " ".join(str(exc).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose or args.command == "serve" else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
+    try:
+        return int(args.func(args) or 0)
+    except NearcodeError as exc:  # bad input or an unusable index, store or model
+        print(f"nearcode: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("nearcode: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("NEARCODE_DEBUG"):
+            raise
+        print(f"nearcode: internal error: {type(exc).__name__}: {one_line(exc)} "
+              "(NEARCODE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

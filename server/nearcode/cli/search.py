@@ -1,0 +1,81 @@
+"""`nearcode search` (text → code) and `nearcode similar` (code → code)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..code.languages import check_language
+from ..search.similar import read_text, similar_at
+from ..store.base import compile_globs
+from .common import (
+    CliError,
+    add_common_options,
+    check_k,
+    find_root,
+    open_workspace,
+    print_hits,
+    sync,
+)
+
+
+def register(sub: Any) -> None:
+    """Add search and similar to the `nearcode` subcommands."""
+    p = sub.add_parser("search", help="find code by what it does")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--lang", action="append", help="only this language (repeatable)")
+    p.add_argument("--path", dest="path_glob", action="append",
+                   help="only paths matching this glob (repeatable)")
+    p.add_argument("--root", dest="path", help="workspace folder")
+    add_common_options(p, path=False)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("similar", help="find code similar to FILE[:LINE[-LINE]]")
+    p.add_argument("location")
+    p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--root", dest="path", help="workspace folder")
+    add_common_options(p, path=False)
+    p.set_defaults(func=cmd_similar)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    languages = [check_language(lang) for lang in args.lang or []]
+    compile_globs(args.path_glob or [])  # InvalidGlob: a bad --path is the user's error
+    check_k(args.k)
+    with open_workspace(args) as ws:
+        sync(ws, True)
+        hits = ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
+    print_hits(hits, args.json)
+    return 0
+
+
+def parse_location(spec: str) -> tuple[Path, int | None, int | None]:
+    """FILE, FILE:LINE or FILE:START-END (1-based lines)."""
+    path, _, lines = spec.partition(":") if not Path(spec).exists() else (spec, "", "")
+    if not lines:
+        return Path(path), None, None
+    try:
+        start_s, _, end_s = lines.partition("-")
+        start, end = int(start_s), int(end_s or start_s)
+    except ValueError as exc:
+        raise CliError(
+            f"bad location {spec!r}: expected FILE, FILE:LINE or FILE:START-END") from exc
+    if start < 1 or end < start:
+        raise CliError(f"bad line range in {spec!r}")
+    return Path(path), start, end
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    path, start, end = parse_location(args.location)
+    check_k(args.k)
+    if not path.is_file():
+        raise CliError(f"{path} is not a file")
+    path = path.resolve()
+    with open_workspace(args, find_root(path.parent) if args.path is None else None) as ws:
+        sync(ws, True)
+        hits = similar_at(ws, path, read_text(path), start, end, args.k,
+                          whole_chunk=start is not None and start == end)
+    print_hits(hits, args.json)
+    return 0

@@ -1,0 +1,263 @@
+"""scan → chunk → embed → store, for a whole folder or for the few paths that just changed.
+
+A full `sync` and an `update` of some paths take the same road: decide which files changed
+(mtime and size, confirmed by content hash), chunk them, embed only chunks whose hash has no
+vector yet, and replace each file's rows in one transaction. Open editor buffers take the place
+of the file on disk until they are closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..code.chunking import CHUNKER_VERSION, Chunk, chunk_text
+from ..code.languages import language_for_path
+from ..config import Settings
+from ..embed.base import Embedder
+from ..store.base import FileState, IndexStore
+from . import scan
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 128  # chunks gathered across files before the model runs
+# A file modified this recently can be written again, at the same size, without its mtime
+# moving (coarse timestamps): its mtime is not trusted until it is older (see _recorded_mtime).
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far an indexing run is: files handled of files to handle."""
+
+    done: int
+    total: int
+    path: str | None = None
+
+
+@dataclass
+class Report:
+    """What an indexing run did."""
+
+    files_seen: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    chunks_embedded: int = 0
+    chunks_cached: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, other: Report) -> None:
+        for name in ("files_seen", "files_indexed", "files_unchanged", "files_deleted",
+                     "chunks_embedded", "chunks_cached", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped.update(other.skipped)
+
+
+@dataclass
+class _Pending:
+    state: FileState
+    language: str
+    chunks: list[Chunk]
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Indexer:
+    """Keeps one folder's store in line with its files (and the editor's open buffers).
+
+    Not thread-safe: one indexer thread calls it (the server serialises through a queue)."""
+
+    def __init__(self, root: Path, store: IndexStore, embedder: Embedder, settings: Settings,
+                 inner: Sequence[Path] = ()) -> None:
+        self.root = root.resolve()
+        self.store = store
+        self.embedder = embedder
+        self.filter = scan.FileFilter(self.root, settings, inner)
+        self.buffers: dict[str, str] = {}  # rel path -> unsaved text
+        self._buffer_lock = threading.Lock()
+
+    # -- entry points
+
+    def sync(self, progress: ProgressFn | None = None,
+             cancel: threading.Event | None = None) -> Report:
+        """Bring the whole index in line with the folder."""
+        started = time.monotonic()
+        self.store.ensure_model(self.embedder.model_id, self.embedder.dim)
+        self.filter.reset()  # ignore files may have changed since the last walk
+        files = self.filter.walk()
+        known = self.store.file_states()
+        buffers = self._buffer_paths()
+        report = Report(files_seen=len(files))
+        # chunks made by another version of the chunker are made again (their vectors mostly
+        # come back from the cache)
+        rechunk = self.store.meta("chunker") != CHUNKER_VERSION
+        if rechunk and not known:  # a new index: everything gets this version's chunks
+            self.store.set_meta("chunker", CHUNKER_VERSION)
+            rechunk = False
+        present = {f.path for f in files} | buffers
+        for path in sorted(set(known) - present):
+            self.store.delete_file(path)
+            report.files_deleted += 1
+        todo = [
+            f for f in files
+            if f.path not in buffers
+            and (rechunk or f.path not in known or known[f.path].source != "disk"
+                 or (known[f.path].size, known[f.path].mtime_ns) != (f.size, f.mtime_ns))
+        ]
+        report.files_unchanged = len(files) - len(todo) - len(buffers & {f.path for f in files})
+        self._index(todo, known, report, progress, cancel, rechunk)
+        if rechunk and not (cancel and cancel.is_set()):
+            self.store.set_meta("chunker", CHUNKER_VERSION)
+        if not (cancel and cancel.is_set()):
+            self.store.prune_cache()
+        report.seconds = time.monotonic() - started
+        return report
+
+    def update(self, rel_paths: Iterable[str], progress: ProgressFn | None = None) -> Report:
+        """Re-check these paths (created, changed, deleted or renamed on disk)."""
+        started = time.monotonic()
+        report = Report()
+        known = self.store.file_states()
+        buffers = self._buffer_paths()
+        todo: list[scan.FileInfo] = []
+        for rel in dict.fromkeys(rel_paths):
+            if rel in buffers:
+                continue  # the editor's text wins until the buffer closes
+            reason = self.filter.skip_reason(rel)
+            if reason is not None:
+                if rel in known:
+                    self.store.delete_file(rel)
+                    report.files_deleted += 1
+                continue
+            info = self.filter.info(rel)
+            state = known.get(rel)
+            if state and state.source == "disk" and (state.size, state.mtime_ns) == (
+                    info.size, info.mtime_ns):
+                report.files_unchanged += 1
+                continue
+            todo.append(info)
+        report.files_seen = len(todo)
+        self._index(todo, known, report, progress, None)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def deleted_under(self, rel_dir: str) -> list[str]:
+        """Indexed paths inside folder `rel_dir` (for a folder deleted or renamed on disk)."""
+        prefix = rel_dir.rstrip("/") + "/"
+        return [p for p in self.store.file_states() if p.startswith(prefix)]
+
+    def set_buffer(self, rel: str, text: str) -> Report:
+        """Index an editor buffer's unsaved text in place of the file on disk."""
+        report = Report()
+        reason = self.filter.name_skip_reason(rel)
+        if reason is None and len(text) > self.filter.max_bytes:
+            reason = f"larger than {self.filter.max_bytes} bytes"
+        if reason is not None:
+            report.skipped[rel] = reason
+            return report
+        with self._buffer_lock:
+            self.buffers[rel] = text
+        state = FileState(rel, len(text.encode("utf-8", "surrogatepass")), -1,
+                          scan.text_hash(text), "buffer")
+        known = self.store.file_state(rel)
+        if known and known.sha256 == state.sha256:
+            return report  # the index already holds this text (e.g. a file just opened)
+        language = language_for_path(rel) or "text"
+        self._write([_Pending(state, language, chunk_text(text, language, rel))], report)
+        report.files_indexed = 1
+        return report
+
+    def drop_buffer(self, rel: str) -> Report:
+        """The editor closed the buffer: the file on disk is what counts again."""
+        with self._buffer_lock:
+            self.buffers.pop(rel, None)
+        return self.update([rel])
+
+    def buffer_text(self, rel: str) -> str | None:
+        with self._buffer_lock:
+            return self.buffers.get(rel)
+
+    # -- the pipeline
+
+    def _buffer_paths(self) -> set[str]:
+        with self._buffer_lock:
+            return set(self.buffers)
+
+    def _index(
+        self, todo: list[scan.FileInfo], known: dict[str, FileState], report: Report,
+        progress: ProgressFn | None, cancel: threading.Event | None, rechunk: bool = False,
+    ) -> None:
+        batch: list[_Pending] = []
+        batch_chunks = 0
+        for n, info in enumerate(todo, 1):
+            if cancel is not None and cancel.is_set():
+                break
+            pending = self._prepare(info, known.get(info.path), report, rechunk)
+            if pending is not None:
+                batch.append(pending)
+                batch_chunks += len(pending.chunks)
+            if batch_chunks >= EMBED_BATCH or n == len(todo):
+                self._write(batch, report)
+                batch, batch_chunks = [], 0
+                if progress is not None:
+                    progress(Progress(n, len(todo), info.path))
+        if batch:
+            self._write(batch, report)
+
+    def _prepare(self, info: scan.FileInfo, state: FileState | None, report: Report,
+                 rechunk: bool = False) -> _Pending | None:
+        """Read and chunk one file; None when it needs no new chunks."""
+        try:
+            content = scan.read(self.root / info.path)
+        except scan.SkippedFile as exc:
+            report.skipped[info.path] = str(exc)
+            if state is not None:
+                self.store.delete_file(info.path)
+                report.files_deleted += 1
+            return None
+        except OSError as exc:
+            report.skipped[info.path] = f"unreadable: {exc.strerror or exc}"
+            return None
+        mtime_ns = _recorded_mtime(info.mtime_ns)
+        if (not rechunk and state is not None and state.sha256 == content.sha256
+                and state.source == "disk"):
+            self.store.touch_file(info.path, info.size, mtime_ns)
+            report.files_unchanged += 1
+            return None
+        new_state = FileState(info.path, info.size, mtime_ns, content.sha256, "disk")
+        return _Pending(new_state, info.language, chunk_text(content.text, info.language,
+                                                              info.path))
+
+    def _write(self, batch: list[_Pending], report: Report) -> None:
+        """Embed what is missing for the batch, then replace each file in its own transaction."""
+        if not batch:
+            return
+        texts = {c.hash: c.embed_text for p in batch for c in p.chunks}
+        vectors = self.store.cached_vectors(texts)
+        missing = [h for h in texts if h not in vectors]
+        report.chunks_cached += len(texts) - len(missing)
+        if missing:
+            embedded = self.embedder.embed_batch([texts[h] for h in missing])
+            fresh = {h: np.asarray(v) for h, v in zip(missing, embedded, strict=True)}
+            self.store.put_vectors(fresh)
+            vectors.update(fresh)
+            report.chunks_embedded += len(missing)
+        for p in batch:
+            self.store.replace_file(p.state, p.language, p.chunks, vectors)
+            report.files_indexed += 1
+
+
+def _recorded_mtime(mtime_ns: int) -> int:
+    """The mtime to store for a file just read: 0 when it was modified within RACY_NS, so that
+    the next look reads and hashes it again instead of trusting an unchanged mtime and size
+    (git's "racily clean" entries); the real mtime once the file is older."""
+    return 0 if time.time_ns() - mtime_ns < RACY_NS else mtime_ns

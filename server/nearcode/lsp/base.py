@@ -1,0 +1,114 @@
+"""The language server object the features share (server.py builds it).
+
+It holds the state (the workspace, the indexing worker, the settings) and the helpers handlers
+use: `run` (blocking query work off the event loop, domain errors mapped to JSON-RPC errors),
+`locate` (a document URI to its workspace folder) and `document_text`. Errors map to JSON-RPC
+here only (errors.py): InvalidInput → -32602, the rest of nearcode's → -32603 with the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cattrs import Converter
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
+from pygls.uris import to_fs_path
+
+from .. import __version__, config
+from ..app.worker import IndexService
+from ..app.workspace import Workspace
+from ..errors import InvalidInput, NearcodeError
+from ..index.folder import Folder
+from ..search.similar import read_text
+from .params import ParamsError
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+READY_TIMEOUT = 60.0  # seconds a request waits for the server to finish initializing
+
+IndexedFn = Callable[[Folder, "set[str] | None"], None]
+
+
+def _converter() -> Converter:
+    """pygls' converter, but nearcode's own requests keep their params as plain JSON, so that
+    params.py can check them and say exactly what is wrong."""
+    conv: Converter = default_converter()  # type: ignore[no-untyped-call]
+    conv.register_structure_hook(JsonRPCRequestMessage, lambda obj, cls: cls(**obj))
+    conv.register_structure_hook(JsonRPCNotification, lambda obj, cls: cls(**obj))
+    return conv
+
+
+class NearcodeServer(LanguageServer):
+    """Holds the workspace, the indexing service and the watcher once initialized."""
+
+    def __init__(self, defaults: dict[str, Any] | None = None) -> None:
+        super().__init__("nearcode", __version__, converter_factory=_converter,
+                         text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        self.ws: Workspace | None = None
+        self.service: IndexService | None = None
+        self.watcher: Any = None
+        self.settings = config.Settings()
+        self.roots: list[Path] = []
+        self.problems: list[str] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.queries = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nearcode-query")
+        self.ready = asyncio.Event()  # set once `initialized` opened the workspace (or failed)
+        self.defaults: dict[str, Any] = dict(defaults or {})  # settings from the command line
+        self.on_indexed: list[IndexedFn] = []  # told which files the worker changed
+
+    # -- helpers used by the features
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on the event loop thread (the only thread that writes to the client)."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(fn)
+
+    def message(self, kind: t.MessageType, text: str) -> None:
+        self.call_soon(lambda: self.window_show_message(t.ShowMessageParams(kind, text)))
+
+    async def run(self, fn: Callable[..., R], *args: Any) -> R:
+        """Run blocking query work off the event loop; map domain errors to JSON-RPC errors."""
+        try:
+            await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT)
+        except TimeoutError:
+            raise JsonRpcInternalError("nearcode is not initialized") from None
+        if self.ws is None:
+            raise JsonRpcInternalError("nearcode is not initialized")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.queries, lambda: fn(*args))
+        except InvalidInput as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+        except NearcodeError as exc:  # the index, the store or the model is unusable
+            raise JsonRpcInternalError(f"nearcode: {exc}") from exc
+        except Exception as exc:  # a bug: the traceback goes to the log, not to the client
+            log.exception("%s failed", getattr(fn, "__name__", "a request"))
+            raise JsonRpcInternalError(
+                f"nearcode: internal error: {type(exc).__name__}: {exc}") from exc
+
+    def locate(self, uri: str) -> tuple[Folder, str, Path]:
+        """(folder, relative path, absolute path) of a document URI inside the workspace."""
+        assert self.ws is not None
+        fs = to_fs_path(uri) if uri.startswith("file:") else None
+        if fs is None:
+            raise ParamsError(f"not a file URI: {uri}")
+        path = Path(fs)
+        found = self.ws.folder_for(path)
+        if found is None:
+            raise ParamsError(f"{uri} is outside the workspace folders")
+        return found[0], found[1], path.resolve()
+
+    def document_text(self, uri: str, path: Path) -> str:
+        """The editor's text for `uri` when it is open, else the file on disk."""
+        doc = self.workspace.text_documents.get(uri)
+        return doc.source if doc is not None else read_text(path)

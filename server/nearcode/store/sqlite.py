@@ -1,0 +1,389 @@
+"""The index of one workspace folder: one SQLite file with files, chunks, vectors and words
+(sqlite_db.py has the tables and connections; bits.py the sign bits held in memory).
+
+Writes come from one thread at a time and are transactional per file, so a crash leaves every
+file either as it was or fully replaced. Readers on other threads get their own connections
+(WAL mode). Vectors of two models are never mixed: `ensure_model` empties the index when the
+model changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+from pysqlite3 import dbapi2 as sqlite3
+
+from ..code import lexical
+from ..code.chunking import Chunk
+from . import indexfile, sqlite_db
+from .base import NO_FILTER, FileState, Filter, StoredChunk, StoreError, keep_matching
+from .bits import SignBits, rescore
+from .sqlite_db import MIGRATIONS, VECTOR_DTYPE, Connections, bump_generation, vector_blob
+
+log = logging.getLogger(__name__)
+
+FTS_WEIGHTS = (2.0, 0.5, 1.0)  # BM25 weight of a match in the symbol, path and body columns
+COMMON_WORD = 0.25  # share of chunks above which a query word is too common to search for
+VEC_KNN_MAX = 4096  # sqlite-vec refuses a KNN query with a larger k
+# Unused vectors kept at least (~30 MB at 384 dims), so that a switch to a small branch and
+# back does not embed the whole workspace again.
+MIN_ORPHANS = 20_000
+
+
+# ----------------------------------------------------------------------------- store
+
+
+class Store:
+    """One workspace folder's index. Open with a path; `close()` when done."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if indexfile.classify(self.path) is indexfile.Kind.FOREIGN:
+            raise StoreError(f"{self.path} is not a usable nearcode index: a folder or a file "
+                             "nearcode did not write, which it leaves alone; choose another "
+                             "index path")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conns = Connections(self.path)
+        self.memory_bits = True  # False: coarse search in vec0 only (benchmarks compare both)
+        self.sign_bits = SignBits()
+        self._df: dict[str, int] = {}  # document frequency of query words, per generation
+        self._df_generation: str | None = None
+        db = self.db
+        try:
+            MIGRATIONS.apply(db)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"{self.path} is not a usable nearcode index ({exc})") from exc
+
+    # -- connections
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (opened on first use)."""
+        return self._conns.db
+
+    def close(self) -> None:
+        self._conns.close()
+        self.sign_bits.clear()
+
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._conns.write()
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self._conns.rows(sql, params)
+
+    # -- model
+
+    def meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def model_id(self) -> str | None:
+        return self.meta("model_id")
+
+    @property
+    def dim(self) -> int | None:
+        value = self.meta("dim")
+        return int(value) if value else None
+
+    def ensure_model(self, model_id: str, dim: int, rebuild: bool = False) -> bool:
+        """Make the index hold vectors of `model_id`; empties it if it held another model's
+        (or when `rebuild`). Returns True when it was emptied: everything is embedded again."""
+        if not rebuild and self.model_id == model_id and self.dim == dim and self._has_vec_table():
+            return False
+        had = self.model_id
+        with self._write() as db:
+            db.execute("DELETE FROM chunks_fts")
+            db.execute("DELETE FROM chunks")
+            db.execute("DELETE FROM files")
+            db.execute("DELETE FROM embeddings")
+            db.execute("DROP TABLE IF EXISTS vec_bits")
+            db.execute(f"CREATE VIRTUAL TABLE vec_bits USING vec0(embedding bit[{int(dim)}])")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('model_id', ?), ('dim', ?)",
+                       (model_id, str(dim)))
+            bump_generation(db)
+        if had:
+            log.info("model changed from %s to %s: the index will be rebuilt", had, model_id)
+        return True
+
+    def _has_vec_table(self) -> bool:
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE name = 'vec_bits'"))
+
+    # -- files
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self._rows("SELECT path, size, mtime_ns, sha256, source FROM files")
+        return {r[0]: FileState(*r) for r in rows}
+
+    def file_state(self, path: str) -> FileState | None:
+        rows = self._rows(
+            "SELECT path, size, mtime_ns, sha256, source FROM files WHERE path = ?", (path,))
+        return FileState(*rows[0]) if rows else None
+
+    def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
+        """Record a new mtime/size for a file whose content hash did not change."""
+        with self._write() as db:
+            db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                       (size, mtime_ns, path))
+
+    def replace_file(
+        self, state: FileState, language: str, chunks: Sequence[Chunk],
+        vectors: dict[str, np.ndarray],
+    ) -> None:
+        """Replace everything indexed for one file, in one transaction.
+
+        `vectors` must hold a vector for every chunk hash (see `put_vectors`)."""
+        with self._write() as db:
+            bump_generation(db)
+            sqlite_db.write_file(db, state, language, chunks, vectors, time.time())
+
+    def delete_file(self, path: str) -> None:
+        with self._write() as db:
+            bump_generation(db)
+            sqlite_db.delete_file(db, path)
+
+    # -- embedding cache
+
+    def cached_vectors(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors already computed for these chunk hashes (`replace_file` marks them used)."""
+        wanted = list(dict.fromkeys(hashes))
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for h, blob in self._rows(
+                f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})", part
+            ):
+                out[h] = np.frombuffer(blob, dtype=VECTOR_DTYPE)
+        return out
+
+    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        now = time.time()
+        with self._write() as db:
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (hash, vector, used_at) VALUES (?, ?, ?)",
+                [(h, vector_blob(v), now) for h, v in vectors.items()],
+            )
+
+    def prune_cache(self, keep_orphans: int | None = None) -> int:
+        """Drop the least recently used vectors that no chunk uses, keeping at most
+        `keep_orphans` of them (default: as many as there are chunks, at least MIN_ORPHANS).
+        Returns how many went."""
+        live = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
+        keep = max(live, MIN_ORPHANS) if keep_orphans is None else keep_orphans
+        orphans = self._rows(
+            "SELECT hash FROM embeddings WHERE hash NOT IN (SELECT hash FROM chunks)"
+            " ORDER BY used_at DESC"
+        )
+        drop = [r[0] for r in orphans[keep:]]
+        if drop:
+            with self._write() as db:
+                for i in range(0, len(drop), 500):
+                    part = drop[i : i + 500]
+                    marks = ",".join("?" * len(part))
+                    db.execute(f"DELETE FROM embeddings WHERE hash IN ({marks})",
+                               part)
+        return len(drop)
+
+    # -- reading chunks
+
+    _CHUNK_SQL = (
+        "SELECT c.id, f.path, c.language, c.start_line, c.end_line, c.symbol, c.kind, c.hash,"
+        " c.text FROM chunks c JOIN files f ON f.id = c.file_id"
+    )
+
+    def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        out: dict[int, StoredChunk] = {}
+        for i in range(0, len(ids), 500):
+            part = list(ids[i : i + 500])
+            marks = ",".join("?" * len(part))
+            for row in self._rows(f"{self._CHUNK_SQL} WHERE c.id IN ({marks})", part):
+                out[row[0]] = StoredChunk(*row)
+        return out
+
+    def chunks_of_file(self, path: str) -> list[StoredChunk]:
+        rows = self._rows(f"{self._CHUNK_SQL} WHERE f.path = ? ORDER BY c.start_line", (path,))
+        return [StoredChunk(*r) for r in rows]
+
+    def chunk_at(self, path: str, line: int) -> StoredChunk | None:
+        """The chunk of `path` that holds 1-based `line` (the innermost if windows overlap)."""
+        rows = self._rows(
+            f"{self._CHUNK_SQL} WHERE f.path = ? AND c.start_line <= ? AND c.end_line >= ?"
+            " ORDER BY c.end_line - c.start_line LIMIT 1",
+            (path, line, line),
+        )
+        return StoredChunk(*rows[0]) if rows else None
+
+    def chunks_by_symbol(self, names: Sequence[str], limit: int = 50) -> list[StoredChunk]:
+        """Chunks whose symbol is one of `names` or ends with `.name`."""
+        if not names:
+            return []
+        cond = " OR ".join(["c.symbol = ? OR c.symbol LIKE ?"] * len(names))
+        params: list[object] = []
+        for n in names:
+            params += [n, f"%.{n}"]
+        rows = self._rows(f"{self._CHUNK_SQL} WHERE {cond} LIMIT ?", [*params, limit])
+        return [StoredChunk(*r) for r in rows]
+
+    def definitions(self, min_lines: int, not_kinds: Collection[str]) -> list[StoredChunk]:
+        """Chunks with a symbol, of `min_lines` lines or more, of none of `not_kinds`."""
+        kinds = sorted(not_kinds)
+        rows = self._rows(
+            f"{self._CHUNK_SQL} WHERE c.symbol IS NOT NULL"
+            f" AND c.kind NOT IN ({','.join('?' * len(kinds))})"
+            " AND c.end_line - c.start_line + 1 >= ? ORDER BY f.path, c.start_line",
+            [*kinds, min_lines])
+        return [StoredChunk(*r) for r in rows]
+
+    def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Float vectors of these chunks."""
+        out: dict[int, np.ndarray] = {}
+        for i in range(0, len(ids), 500):
+            part = list(ids[i : i + 500])
+            marks = ",".join("?" * len(part))
+            for cid, blob in self._rows(
+                f"SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.hash = c.hash"
+                f" WHERE c.id IN ({marks})", part,
+            ):
+                out[cid] = np.frombuffer(blob, dtype=VECTOR_DTYPE)
+        return out
+
+    # -- candidates for retrieval
+
+    def vector_candidates(
+        self, query: np.ndarray, k: int, flt: Filter = NO_FILTER, pool: int = 400,
+    ) -> list[tuple[int, float]]:
+        """Chunk ids and cosine similarities of the `k` best matches to the unit vector `query`.
+
+        Coarse: hamming distance on sign bits (vec0) picks `pool` candidates; exact: their float
+        vectors are re-scored. With a filter the pool grows, and if too few pass, every chunk
+        that passes is scored exactly."""
+        if not self._has_vec_table():
+            return []
+        want = min(max(pool, k * 4) * (8 if flt else 1), VEC_KNN_MAX)
+        coarse = self._coarse(query, want)
+        ids = [cid for cid in coarse if cid not in flt.exclude_ids]
+        ids = self._filter_ids(ids, flt)
+        if flt and len(ids) < k and len(coarse) >= want:
+            ids = self._filter_ids(self._all_ids(flt), flt)
+        return rescore(self.vectors_of(ids), query, k)
+
+    def _coarse(self, query: np.ndarray, want: int) -> list[int]:
+        """Ids of the `want` chunks whose sign bits are nearest to `query`'s (hamming)."""
+        bits = self.sign_bits.current(self.meta("generation"), self._bit_rows) \
+            if self.memory_bits else None
+        if bits is None:
+            rows = self._rows(
+                "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?)"
+                " AND k = ?", (vector_blob(query), want))
+            return [r[0] for r in rows]
+        return bits.nearest(query, want)
+
+    def _bit_rows(self) -> list[tuple[Any, ...]]:
+        return self._rows("SELECT rowid, embedding FROM vec_bits")
+
+    def _all_ids(self, flt: Filter) -> list[int]:
+        sql, params = "SELECT id FROM chunks", []
+        if flt.languages:
+            sql += f" WHERE language IN ({','.join('?' * len(flt.languages))})"
+            params = list(flt.languages)
+        return [r[0] for r in self._rows(sql, params) if r[0] not in flt.exclude_ids]
+
+    def _filter_ids(self, ids: list[int], flt: Filter) -> list[int]:
+        if not flt or not ids:
+            return ids
+        return keep_matching(ids, self.chunks_by_id(ids), flt)
+
+    def document_frequency(self, word: str) -> int:
+        """How many chunks hold `word` (cached until the index changes)."""
+        generation = self.meta("generation")
+        if self._df_generation != generation:
+            self._df.clear()
+            self._df_generation = generation
+        if word not in self._df:
+            rows = self._rows("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                              (lexical.fts_query([word]),))
+            self._df[word] = int(rows[0][0])
+        return self._df[word]
+
+    def lexical_ceiling(self, words: Sequence[str]) -> float:
+        """Half the summed BM25 idf of the query words: about the score of a chunk that holds
+        half of what the query says. Retrieval divides BM25 scores by at least this, so that
+        the best of a few incidental word matches does not count as a full match."""
+        n = self.counts()[1]
+        total = 0.0
+        for word in words:
+            df = self.document_frequency(word)
+            total += max(1e-6, math.log((n - df + 0.5) / (df + 0.5)))
+        return 0.5 * total
+
+    def lexical_candidates(
+        self, words: Sequence[str], k: int, flt: Filter = NO_FILTER,
+    ) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) of the best full-text matches.
+
+        Words found in more than COMMON_WORD of the chunks are left out of the query (unless
+        all are): they weigh next to nothing in BM25 but make the query read most of the
+        index (100k chunks: 55 ms -> 2 ms for such queries)."""
+        n = self.counts()[1]
+        rare = [w for w in words if self.document_frequency(w) <= COMMON_WORD * n]
+        query = lexical.fts_query(rare or list(words))
+        if not query:
+            return []
+        want = k * (8 if flt else 1) + len(flt.exclude_ids)
+        rank = "bm25(chunks_fts, {}, {}, {})".format(*FTS_WEIGHTS)
+        try:
+            rows = self._rows(
+                f"SELECT rowid, -{rank} FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY {rank}"
+                " LIMIT ?",
+                (query, want),
+            )
+        except StoreError:
+            log.warning("full-text query failed: %s", query, exc_info=True)
+            return []
+        ids = [r[0] for r in rows if r[0] not in flt.exclude_ids]
+        keep = set(self._filter_ids(ids, flt))
+        return [(cid, float(s)) for cid, s in rows if cid in keep][:k]
+
+    # -- status
+
+    def counts(self) -> tuple[int, int]:
+        """(files, chunks) in the index."""
+        files = self._rows("SELECT COUNT(*) FROM files")[0][0]
+        chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
+        return int(files), int(chunks)
+
+    def check(self) -> list[str]:
+        """Consistency problems (empty when the index is sound); used by tests and `status`."""
+        problems = []
+        for (msg,) in self._rows("PRAGMA quick_check"):
+            if msg != "ok":
+                problems.append(msg)
+        n_chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
+        n_fts = self._rows("SELECT COUNT(*) FROM chunks_fts")[0][0]
+        if n_fts != n_chunks:
+            problems.append(f"{n_chunks} chunks but {n_fts} full-text rows")
+        if self._has_vec_table():
+            n_vec = self._rows("SELECT COUNT(*) FROM vec_bits")[0][0]
+            if n_vec != n_chunks:
+                problems.append(f"{n_chunks} chunks but {n_vec} vectors")
+        missing = self._rows(
+            "SELECT COUNT(*) FROM chunks WHERE hash NOT IN (SELECT hash FROM embeddings)")[0][0]
+        if missing:
+            problems.append(f"{missing} chunks without an embedding")
+        return problems
+
+

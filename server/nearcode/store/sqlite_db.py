@@ -1,0 +1,200 @@
+"""The SQLite index's file: its tables (numbered migrations with sqlite-utils), one connection per
+thread, and how rows are read and written.
+
+Tables (numbered migrations in `MIGRATIONS`):
+  meta        key/value: model_id, dim
+  files       path (posix, relative to the folder), size, mtime_ns, sha256, source
+  chunks      span, symbol, kind, language, hash of the embedded text, text
+  embeddings  hash -> vector: float32 little-endian blob of `dim` values, norm 1. This is also
+              the embedding cache: a chunk whose hash is here is never embedded again (renames,
+              branch switches), and orphans are pruned only beyond a bound.
+  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id)
+  vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id): a fast coarse search whose
+              candidates are re-scored exactly with the float vectors
+
+The `generation` counter in `meta` is bumped by every write that changes chunks (from any
+process), inside the writing transaction: readers tell from it when their in-memory copy of the
+sign bits is stale (bits.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+import sqlite_vec
+from pysqlite3 import dbapi2 as sqlite3
+
+from ..code import lexical
+from ..code.chunking import Chunk
+from .base import FileState, StoreError
+
+VECTOR_DTYPE = np.dtype("<f4")
+MIGRATION_SET = "nearcode"  # indexfile.py recognises nearcode's databases by it
+
+MIGRATIONS = sqlite_utils.Migrations(MIGRATION_SET)
+
+
+@MIGRATIONS(name="m001_initial")
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            language TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'disk',
+            indexed_at REAL NOT NULL
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id),
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            symbol TEXT,
+            kind TEXT NOT NULL,
+            language TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX chunks_file ON chunks(file_id, start_line);
+        CREATE INDEX chunks_hash ON chunks(hash);
+        CREATE TABLE embeddings (
+            hash TEXT PRIMARY KEY,
+            vector BLOB NOT NULL,
+            used_at REAL NOT NULL
+        );
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            symbol, path, body, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        """
+    )
+
+
+def vector_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=VECTOR_DTYPE).tobytes()
+
+
+def bump_generation(db: sqlite_utils.Database) -> None:
+    """Mark a change of chunks (inside the writing transaction), for the in-memory bits."""
+    db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key)"
+               " DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+
+def write_file(db: sqlite_utils.Database, state: FileState, language: str,
+               chunks: Sequence[Chunk], vectors: dict[str, np.ndarray], now: float) -> None:
+    """Replace a file's rows: its row in `files`, its chunks, their words and sign bits (inside
+    the caller's transaction). `vectors` holds a vector for every chunk hash."""
+    file_id = delete_file(db, state.path)
+    cur = db.execute(
+        "INSERT INTO files (id, path, language, size, mtime_ns, sha256, source, indexed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (file_id, state.path, language, state.size, state.mtime_ns, state.sha256,
+         state.source, now),
+    )
+    file_id = file_id or cur.lastrowid
+    db.conn.executemany("UPDATE embeddings SET used_at = ? WHERE hash = ?",
+                        [(now, h) for h in {c.hash for c in chunks}])
+    for c in chunks:
+        cur = db.execute(
+            "INSERT INTO chunks (file_id, start_line, end_line, symbol, kind, language,"
+            " hash, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (file_id, c.start_line, c.end_line, c.symbol, c.kind, c.language, c.hash,
+             c.text),
+        )
+        chunk_id = cur.lastrowid
+        db.execute(
+            "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
+            (chunk_id, lexical.index_text(c.symbol or ""), lexical.index_text(c.path),
+             lexical.index_text(c.text)),
+        )
+        db.execute(
+            "INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
+            (chunk_id, vector_blob(vectors[c.hash])),
+        )
+
+
+def delete_file(db: sqlite_utils.Database, path: str) -> int | None:
+    """Delete a file's rows (inside the caller's transaction); returns its id, if it had one."""
+    row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+    if row is None:
+        return None
+    file_id = row[0]
+    ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
+    for chunk_id in ids:
+        db.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
+        db.execute("DELETE FROM vec_bits WHERE rowid = ?", (chunk_id,))
+    db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+    db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+    return int(file_id)
+
+
+class Connections:
+    """The connections to one index file, one per thread (WAL: readers never wait for the
+    writer); errors of SQLite become StoreError naming the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (opened on first use)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite_utils.Database(self._connect())
+            self._local.db = db
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.enable_load_extension(True)
+            sqlite_vec.load(conn)
+            conn.enable_load_extension(False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a usable nearcode index ({exc})") from exc
+        with self._lock:
+            self._conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._conns:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._conns.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """This thread's connection inside a transaction."""
+        db = self.db
+        try:
+            with db.atomic():
+                yield db
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"writing {self.path} failed: {exc}") from exc
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"reading {self.path} failed: {exc}") from exc
