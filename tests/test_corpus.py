@@ -12,8 +12,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from nearcode import corpus
-from nearcode import corpus_fetch as cf
+from nearcode.train import corpus, corpus_shards
+from nearcode.train import corpus_fetch as cf
+from nearcode.train import corpus_rules as rules
 
 PY_MODULE = '''\
 def parse_http_response(raw, strict=True):
@@ -113,7 +114,7 @@ class FakeFetch:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[list[cf.Entry], FakeFetch, cf.Reserved]:
+def world(tmp_path: Path) -> tuple[list[cf.Entry], FakeFetch, rules.Reserved]:
     archives = {
         "httpkit": _sdist("httpkit", "MIT", {
             "httpkit/parse.py": PY_MODULE,
@@ -139,7 +140,7 @@ def world(tmp_path: Path) -> tuple[list[cf.Entry], FakeFetch, cf.Reserved]:
         cf.Entry("pypi", "gplkit", "1.0", "python"),
         cf.Entry("npm", "timing", "1.0.0", "javascript"),
     ]
-    reserved = cf.Reserved(frozenset({"click", "lodash", "golang-github-spf13-cobra",
+    reserved = rules.Reserved(frozenset({"click", "lodash", "golang-github-spf13-cobra",
                                       "rust-regex-syntax"}))
     return entries, FakeFetch(archives), reserved
 
@@ -214,13 +215,13 @@ def test_split_and_load_pairs(tmp_path: Path, world) -> None:
     splits = {p["name"]: p.get("split") for p in manifest["packages"]}
     assert {s for n, s in splits.items() if n in ("httpkit", "forkkit", "timing")} <= \
         {"train", "heldout"}
-    train = corpus.load_pairs(root, "train")
-    held = corpus.load_pairs(root, "heldout")
+    train = corpus_shards.load_pairs(root, "train")
+    held = corpus_shards.load_pairs(root, "heldout")
     assert not {p.path.split("/")[0] for p in train} & {p.path.split("/")[0] for p in held}
-    everything = corpus.load_pairs(root, "train") + corpus.load_pairs(root, "heldout")
+    everything = corpus_shards.load_pairs(root, "train") + corpus_shards.load_pairs(root, "heldout")
     assert {p.language for p in everything} == {"python", "javascript"}
-    only_js = corpus.load_pairs(root, "train", ["javascript"]) + \
-        corpus.load_pairs(root, "heldout", ["javascript"])
+    only_js = corpus_shards.load_pairs(root, "train", ["javascript"]) + \
+        corpus_shards.load_pairs(root, "heldout", ["javascript"])
     assert [p.language for p in only_js] == ["javascript"]
 
 
@@ -244,11 +245,11 @@ def test_heldout_choice_is_per_language_and_stable() -> None:
     ("MPL-2.0", "MPL-2.0"), ("Apache License, Version 2.0", "Apache-2.0"), ("ZPL-2.1", "ZPL-2.1"),
 ])
 def test_classify_license(declared: str, expected: str | None) -> None:
-    assert cf.classify_license(declared) == expected
+    assert rules.classify_license(declared) == expected
 
 
 def test_reserved_names_and_vendored_paths() -> None:
-    reserved = cf.Reserved(frozenset({"click", "lodash", "golang-github-spf13-cobra",
+    reserved = rules.Reserved(frozenset({"click", "lodash", "golang-github-spf13-cobra",
                                       "rust-regex-syntax", "more-itertools"}))
     assert reserved.refuses(cf.Entry("npm", "lodash.debounce", "4.0.8", "javascript"))
     assert reserved.refuses(cf.Entry("npm", "@types/lodash", "4.0.0", "typescript"))

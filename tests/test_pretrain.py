@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from nearcode import pretrain
+from nearcode.train import pretrain
 
 pytest.importorskip("sentence_transformers")
 

@@ -8,19 +8,17 @@ there with the same batches. The batches are fixed when a run starts (`OUT/plan.
 holds pairs of one package where it can (its near misses are the hardest negatives a search
 meets, the aim of topic batches), packages too small for a batch pooled per language.
 
-    python -m nearcode.pretrain run CORPUS OUT [--steps N] [--minutes M]
-    python -m nearcode.pretrain eval CORPUS --model FOLDER|base [--json]
+    python -m nearcode.cli.pretrain run CORPUS OUT [--steps N] [--minutes M]
+    python -m nearcode.cli.pretrain eval CORPUS --model FOLDER|base [--run OUT]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
 import random
 import shutil
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -143,11 +141,11 @@ class Run:
 def _load_model(spec: str, max_seq_length: int) -> Any:
     from sentence_transformers import SentenceTransformer
 
-    from . import models
-    from .embedding import _quiet_transformers
+    from ..embed import registry
+    from ..embed.base import quiet_transformers
 
-    _quiet_transformers()
-    folder = models.base_model().folder if spec == "base" else Path(spec)
+    quiet_transformers()
+    folder = registry.base_model().folder if spec == "base" else Path(spec)
     model = SentenceTransformer(str(folder), device="cpu")
     model.max_seq_length = max_seq_length
     return model
@@ -229,51 +227,10 @@ def _save(run: Run, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
     log.info("checkpoint at step %d/%d", state["step"], state["total"])
 
 
-# ----------------------------------------------------------------------------- command line
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nearcode.pretrain")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", help="start or resume a pre-training run")
-    p.add_argument("corpus", type=Path)
-    p.add_argument("out", type=Path)
-    p.add_argument("--steps", type=int, help="length of the schedule (default: one pass)")
-    p.add_argument("--minutes", type=float, help="stop (with a checkpoint) after this long")
-    p.add_argument("--batch-size", type=int, default=Options.batch_size)
-    p.add_argument("--learning-rate", type=float, default=Options.learning_rate)
-    p.add_argument("--start", default="base", help="'base' or a model folder")
-    p.add_argument("--seed", type=int, default=0)
-    p = sub.add_parser("eval", help="per-language MRR@10 on the held-out packages")
-    p.add_argument("corpus", type=Path)
-    p.add_argument("--model", action="append", default=[], help="'base' or a model folder "
-                   "(repeatable)")
-    p.add_argument("--per-language", type=int, default=500)
-    p.add_argument("--run", type=Path, help="a run folder: its training packages never count")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command == "eval":
-        trained = frozenset(Run(args.run).state()["packages"]) if args.run else frozenset()
-        table = evaluate_models(args.corpus, args.model or ["base"], args.per_language, trained)
-        print(json.dumps(table, indent=1))
-        return 0
-    run = Run(args.out)
-    if not run.exists():
-        examples = load_examples(args.corpus, "train")
-        opts = Options(batch_size=args.batch_size, learning_rate=args.learning_rate,
-                       seed=args.seed, steps=args.steps, start=args.start)
-        run.create(examples, opts)
-        log.info("new run: %d pairs, %d steps", len(examples), run.state()["total"])
-    state = train(run, args.minutes)
-    print(json.dumps({k: state[k] for k in ("step", "total", "seconds")}))
-    return 0
-
-
 def load_examples(corpus: Path, split: str) -> list[Example]:
     """The corpus's pairs of one split as training examples (kinds that train only); a
     pair's group is its package (`Pair.path` starts with the package id)."""
-    from .corpus import load_pairs
+    from .corpus_shards import load_pairs
 
     return [Example(p.query, p.code, p.path.split("/", 1)[0], p.language)
             for p in load_pairs(corpus, split=split) if p.kind in TRAIN_KINDS]
@@ -288,7 +245,7 @@ def heldout_by_language(corpus: Path, per_language: int, seed: int = 0,
     a seeded sample of at most `per_language` each: every model is scored on the same ones.
     Packages in `trained` (a run's training packages) are left out even if the manifest now
     holds them out: a corpus that grew may have moved one."""
-    from .corpus import load_pairs
+    from .corpus_shards import load_pairs
     from .pairs import TRAIN_ONLY
 
     by_language: dict[str, list[Any]] = defaultdict(list)
@@ -309,21 +266,19 @@ def evaluate_models(corpus: Path, specs: Sequence[str], per_language: int = 500,
                     ) -> dict[str, dict[str, dict[str, float | int]]]:
     """MRR@10 / R@1 / R@5 per language of BM25 and each model ('base' or a folder), each
     query ranked against the code of its language's sampled held-out pairs."""
-    from . import evaluation, models
-    from .embedding import SentenceTransformerEmbedder
+    from ..embed import registry
+    from ..embed.base import ModelRef
+    from ..embed.torch_backend import SentenceTransformerEmbedder
+    from . import evaluation
 
     heldout = heldout_by_language(corpus, per_language, trained=trained)
     table: dict[str, dict[str, dict[str, float | int]]] = {}
     for language, items in heldout.items():
         table[language] = {"bm25": evaluation.evaluate(items, None).as_dict()}
     for spec in specs:
-        ref = models.base_model() if spec == "base" else models.ModelRef(Path(spec).name,
-                                                                         Path(spec))
+        ref = registry.base_model() if spec == "base" else ModelRef(Path(spec).name, Path(spec))
         embedder = SentenceTransformerEmbedder(ref.folder, ref.name)
         for language, items in heldout.items():
             table[language][spec] = evaluation.evaluate(items, embedder).as_dict()
     return table
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """A multi-language corpus of (text, code) pairs from permissively licensed packages.
 
-`python -m nearcode.corpus build DIR` fetches every package of `training/packages.toml`
+`python -m nearcode.train.corpus build DIR` fetches every package of `training/packages.toml`
 (`corpus_fetch`), mines it with the project's own miner (`pairs.mine_text`, so the pairs are
 the chunks the index embeds) and writes:
 
@@ -15,19 +15,17 @@ the chunks the index embeds) and writes:
 
 Shards are deduplicated in list order (each package's results are taken in the list's order
 whatever worker finishes first), so the same list gives the same corpus. Whole packages are
-held out per language for leave-package-out evaluation; `load_pairs` reads either side.
+held out per language for leave-package-out evaluation; `corpus_shards.load_pairs` reads
+either side.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import multiprocessing
-import os
 import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -35,8 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..code.languages import BY_NAME, language_for_path
 from . import corpus_fetch as cf
-from .languages import BY_NAME, language_for_path
+from . import corpus_rules as rules
+from .corpus_shards import read_jsonl, record, write_jsonl, write_text
 from .pairs import TRAIN_ONLY, Pair, is_test_path, mine_text
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ MAX_FILE_BYTES = 1 << 20  # bigger source files are data or generated
 HELDOUT_FRACTION = 0.15
 MIN_HELDOUT = 2
 SEED = 15
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DEFAULT_PACKAGES = REPO / "training" / "packages.toml"
 DEFAULT_RESERVED = (REPO / "training" / "reserved.txt", REPO.parent / "shared" / "RESERVED.txt")
 
@@ -77,7 +77,7 @@ class Mined:
     seconds: float = 0.0
 
 
-def mine_package(entry: cf.Entry, root: Path, reserved: cf.Reserved,
+def mine_package(entry: cf.Entry, root: Path, reserved: rules.Reserved,
                  fetch: cf.Fetcher = cf.registry_fetch) -> Mined:
     """Fetch, check and mine one package into `root/mined/`; reuses its done marker."""
     start = time.monotonic()
@@ -104,7 +104,7 @@ def mine_package(entry: cf.Entry, root: Path, reserved: cf.Reserved,
     return out
 
 
-def _mine(entry: cf.Entry, root: Path, reserved: cf.Reserved, fetch: cf.Fetcher) -> Mined:
+def _mine(entry: cf.Entry, root: Path, reserved: rules.Reserved, fetch: cf.Fetcher) -> Mined:
     archive = cf.cached_archive(entry, root / "archives", fetch)
     sha = cf.sha256_file(archive)
     try:
@@ -116,7 +116,7 @@ def _mine(entry: cf.Entry, root: Path, reserved: cf.Reserved, fetch: cf.Fetcher)
         refused = reserved.refuses(entry, unpacked.source)
         if refused:
             raise cf.CorpusError(refused)
-    license_ = cf.classify_license(unpacked.license)
+    license_ = rules.classify_license(unpacked.license)
     if license_ is None:
         raise cf.CorpusError(f"license not permissive or unknown: {unpacked.license!r:.80}")
     out = Mined(entry, "ok", license=license_, sha256=sha)
@@ -142,13 +142,13 @@ def _mine(entry: cf.Entry, root: Path, reserved: cf.Reserved, fetch: cf.Fetcher)
         raw.extend(Pair(p.query, p.doc, p.code, "test", p.language, p.path, p.symbol, p.line)
                    if test else p for p in found)
     kept = _dedup_within(raw, dropped)
-    _write_jsonl(root / "mined" / f"{entry.id}.jsonl", (_record(p) for p in kept))
+    write_jsonl(root / "mined" / f"{entry.id}.jsonl", (record(p) for p in kept))
     out.dropped = dict(sorted(dropped.items()))
     out.events.append({"package": entry.id, "event": "mined", "files": out.files,
                        "pairs": len(kept), "dropped": out.dropped})
     meta = {"miner": MINER_VERSION, "license": out.license, "sha256": sha, "files": out.files,
             "dropped": out.dropped, "declared_license": unpacked.license}
-    _write_text(root / "mined" / f"{entry.id}.done.json", json.dumps(meta, sort_keys=True))
+    write_text(root / "mined" / f"{entry.id}.done.json", json.dumps(meta, sort_keys=True))
     return out
 
 
@@ -160,7 +160,7 @@ def _in_build_dir(rel: str) -> bool:
     return any(p in _BUILD_DIRS for p in PurePosixPath(rel).parts[:-1])
 
 
-def _file_problem(rel: str, data: bytes, reserved: cf.Reserved, has_sources: bool) -> str | None:
+def _file_problem(rel: str, data: bytes, reserved: rules.Reserved, has_sources: bool) -> str | None:
     """Why a source file is not mined, or None."""
     copy = reserved.vendored_copy(rel)
     if copy:
@@ -220,35 +220,13 @@ def _body_key(code: str) -> str:
     return hashlib.sha1(body.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
-def _record(p: Pair) -> dict[str, Any]:
-    return {"text": p.query, "doc": p.doc, "code": p.code, "kind": p.kind,
-            "language": p.language, "path": p.path, "symbol": p.symbol, "line": p.line}
-
-
-def _write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    _write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename: a stopped build never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 # ----------------------------------------------------------------------------- the build
 
 
 @dataclass
 class _Context:
     root: Path
-    reserved: cf.Reserved
+    reserved: rules.Reserved
     fetch: cf.Fetcher
 
 
@@ -265,7 +243,7 @@ def _work(entry: cf.Entry) -> Mined:
     return mine_package(entry, _CTX.root, _CTX.reserved, _CTX.fetch)
 
 
-def build(root: Path, entries: Sequence[cf.Entry], reserved: cf.Reserved, workers: int = 2,
+def build(root: Path, entries: Sequence[cf.Entry], reserved: rules.Reserved, workers: int = 2,
           fetch: cf.Fetcher = cf.registry_fetch,
           manifest_copy: Path | None = None) -> dict[str, Any]:
     """Mine every entry (resuming done ones), dedup across packages in list order, write the
@@ -310,14 +288,14 @@ def _finish(root: Path, result: Mined, seen: set[str]) -> dict[str, Any]:
         item["reason"] = result.reason
         return item
     kept, dups = [], 0
-    for rec in _read_jsonl(root / "mined" / f"{e.id}.jsonl"):
+    for rec in read_jsonl(root / "mined" / f"{e.id}.jsonl"):
         key = _body_key(rec["code"])
         if key in seen:
             dups += 1
             continue
         seen.add(key)
         kept.append({**rec, "package": e.id})
-    _write_jsonl(root / "pairs" / f"{e.id}.jsonl", kept)
+    write_jsonl(root / "pairs" / f"{e.id}.jsonl", kept)
     dropped = Counter(result.dropped)
     if dups:
         dropped["duplicate of another package"] += dups
@@ -377,88 +355,7 @@ def _write_manifest(root: Path, packages: list[dict[str, Any]],
         "licenses": dict(sorted(Counter(p["license"] for p in ok).items())),
     }
     text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    _write_text(root / "manifest.json", text)
+    write_text(root / "manifest.json", text)
     if copy is not None:
-        _write_text(copy, text)
+        write_text(copy, text)
     return manifest
-
-
-# ----------------------------------------------------------------------------- reading
-
-
-def load_pairs(root: Path | str, split: str = "train",
-               languages: Iterable[str] | None = None) -> list[Pair]:
-    """The corpus's pairs of one side ("train" or "heldout"), optionally of some languages
-    only, in manifest order. `Pair.path` is `<package id>/<path in package>`; `query` is the
-    shard's `text`. Only shards the manifest puts on that side are read."""
-    if split not in ("train", "heldout"):
-        raise ValueError(f"split must be 'train' or 'heldout', not {split!r}")
-    root = Path(root)
-    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    wanted = set(languages) if languages is not None else None
-    out: list[Pair] = []
-    for item in manifest["packages"]:
-        if item.get("split") != split:
-            continue
-        for r in _read_jsonl(root / "pairs" / f"{item['id']}.jsonl"):
-            if wanted is None or r["language"] in wanted:
-                out.append(Pair(r["text"], r["doc"], r["code"], r["kind"], r["language"],
-                                f"{r['package']}/{r['path']}", r["symbol"], r["line"]))
-    return out
-
-
-def stats(manifest: dict[str, Any]) -> str:
-    """A table of pairs and packages per language and side, then the skipped packages."""
-    lines = [f"{'language':<12}{'train':>9}{'heldout':>9}{'pkgs':>6}{'held':>6}"]
-    tot = Counter[str]()
-    for lang, t in manifest["totals"].items():
-        lines.append(f"{lang:<12}{t['train']:>9}{t['heldout']:>9}{t['train_packages']:>6}"
-                     f"{t['heldout_packages']:>6}")
-        tot.update({"train": t["train"], "heldout": t["heldout"]})
-    lines.append(f"{'all':<12}{tot['train']:>9}{tot['heldout']:>9}")
-    kinds = Counter[str]()
-    for p in manifest["packages"]:
-        kinds.update(p.get("kinds", {}))
-    lines.append("kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
-    lines.append("licenses: " + ", ".join(f"{k} {v}" for k, v in manifest["licenses"].items()))
-    for p in manifest["packages"]:
-        if p["status"] != "ok":
-            lines.append(f"{p['status']}: {p['id']}: {p['reason']}")
-    return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nearcode.corpus", description=__doc__
-                                     .split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="fetch, mine and dedup the packages into DIR (resumes)")
-    b.add_argument("dir", type=Path)
-    b.add_argument("--packages", type=Path, default=DEFAULT_PACKAGES)
-    b.add_argument("--workers", type=int, default=2)
-    b.add_argument("--manifest", type=Path, default=None,
-                   help="where to copy the manifest (default: next to the package list)")
-    b.add_argument("--only", nargs="*", default=None, help="only these package names")
-    s = sub.add_parser("stats", help="pairs per language and side of a built corpus")
-    s.add_argument("dir", type=Path)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    try:
-        if args.command == "stats":
-            print(stats(json.loads((args.dir / "manifest.json").read_text(encoding="utf-8"))))
-            return 0
-        entries = cf.load_entries(args.packages)
-        copy = args.manifest or args.packages.parent / "manifest.json"
-        if args.only is not None:
-            entries = [e for e in entries if e.name in set(args.only)]
-            copy = None  # a partial build never overwrites the committed manifest
-        manifest = build(args.dir, entries, cf.Reserved.load(DEFAULT_RESERVED),
-                         max(1, args.workers), manifest_copy=copy)
-    except (cf.CorpusError, OSError, ValueError) as exc:
-        print(f"nearcode.corpus: {exc}", file=sys.stderr)
-        return 1
-    print(stats(manifest))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
