@@ -1,6 +1,6 @@
 """A multi-language corpus of (text, code) pairs from permissively licensed packages.
 
-`python -m nearcode.train.corpus build DIR` fetches every package of `training/packages.toml`
+`python -m nearcode.cli.corpus build DIR` fetches every package of `training/packages.toml`
 (`corpus_fetch`), mines it with the project's own miner (`pairs.mine_text`, so the pairs are
 the chunks the index embeds) and writes:
 
