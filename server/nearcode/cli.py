@@ -1,4 +1,4 @@
-"""The `nearcode` command: index, search, similar, status, serve, train, eval, models.
+"""The `nearcode` command: index, search, similar, status, serve, mcp, train, eval, models.
 
 Every command prints human-readable text by default and JSON with --json. Bad input ends with
 one line on stderr and a non-zero exit code, never a traceback (NEARCODE_DEBUG=1 shows it).
@@ -269,6 +269,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from .mcp.server import run
+    from .workspace import check_root
+
+    root = check_root(Path(args.path)) if args.path else find_root(Path.cwd())
+    run(root, _settings(root, args), http=args.http, port=args.port)
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -332,6 +341,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
     p.add_argument("--store", help="a postgresql:// URL: read that shared index")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="run the MCP server for coding agents (stdio by default)")
+    p.add_argument("path", nargs="?", help="workspace folder (default: the current repository "
+                   "or folder)")
+    p.add_argument("--http", action="store_true",
+                   help="serve streamable HTTP on 127.0.0.1 instead of stdio")
+    p.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    p.add_argument("--model", help="model (use the editor's, so both read the same index)")
+    p.add_argument("--backend", choices=["auto", "onnx", "onnx-fp32", "torch"])
+    p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
+    p.add_argument("--store", help="a postgresql:// URL: read that shared index")
+    p.set_defaults(func=cmd_mcp)
 
     for register in _extra_commands():
         register(sub)
