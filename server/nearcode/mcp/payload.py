@@ -87,33 +87,37 @@ def header(rank: int, e: Entry) -> str:
 
 def render(title: str, found: Sequence[Entry], code_chars: int = CODE_CHARS_PER_HIT,
            max_chars: int = MAX_RESULT_CHARS, empty: str = "No results.") -> str:
-    """The result text: `title`, then each entry's header and code, within `max_chars`."""
-    parts = [title.rstrip() + "\n"]
+    """The result text: `title`, then each entry's header and code, within `max_chars`.
+
+    Every entry's header is kept (the ranking is the answer); the code goes to the best
+    ranked entries while the budget lasts."""
+    title = title.rstrip() + "\n"
     if not found:
-        parts.append(empty + "\n")
-        return "".join(parts)
-    used = len(parts[0])
-    without_code = dropped = 0
-    for rank, e in enumerate(found, 1):
-        head = header(rank, e) + "\n"
+        return title + empty + "\n"
+    heads = [header(rank, e) + "\n" for rank, e in enumerate(found, 1)]
+    room = max_chars - len(title) - _TAIL_RESERVE
+    kept = 0
+    while kept < len(heads) and room - len(heads[kept]) >= 0:
+        room -= len(heads[kept])
+        kept += 1
+    parts = [title]
+    without_code = 0
+    for head, e in zip(heads[:kept], found, strict=False):
         code, cut = trim_code(e.text, code_chars)
         fence = _fence(code)
-        block = f"{head}{fence}{e.language}\n{code}\n{fence}\n"
+        block = f"{fence}{e.language}\n{code}\n{fence}\n"
         if cut:
             block += f"… {cut} more line{'s' if cut != 1 else ''} (read the file for the rest)\n"
-        if used + len(block) + _TAIL_RESERVE <= max_chars:
+        parts.append(head)
+        if len(block) <= room:
             parts.append(block)
-            used += len(block)
-        elif used + len(head) + _TAIL_RESERVE <= max_chars:
-            parts.append(head)
-            used += len(head)
-            without_code += 1
+            room -= len(block)
         else:
-            dropped = len(found) - rank + 1
-            break
+            without_code += 1
     if without_code:
         parts.append(f"({without_code} result{'s' if without_code != 1 else ''} listed "
                      f"without code: the result is kept under {max_chars} characters)\n")
+    dropped = len(found) - kept
     if dropped:
         parts.append(f"({dropped} more result{'s' if dropped != 1 else ''} left out: the "
                      f"result is kept under {max_chars} characters)\n")

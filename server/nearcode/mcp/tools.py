@@ -157,16 +157,16 @@ class NearcodeTools:
         found = ws.folder_for(resolved)
         if found is None:
             raise ToolInputError(f"'{raw}' is outside the workspace ({self.root})")
+        if not resolved.exists():
+            raise ToolInputError(f"there is no file '{raw}' in the workspace")
+        if resolved.is_dir():
+            raise ToolInputError(f"'{raw}' is a folder, not a file")
         folder = found[0]
         rel = lexical.relative_to(folder.root).as_posix() if lexical.is_relative_to(
             folder.root) else found[1]
         reason = folder.indexer.filter.skip_reason(rel)
         if reason is None and found[1] != rel:
             reason = folder.indexer.filter.skip_reason(found[1])
-        if reason == "missing":
-            raise ToolInputError(f"there is no file '{rel}' in the workspace")
-        if reason == "not a file":
-            raise ToolInputError(f"'{rel}' is a folder, not a file")
         if reason is not None:
             raise ToolInputError(f"'{rel}' is not indexed ({reason}), so nearcode does not "
                                  "read it")
