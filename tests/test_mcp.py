@@ -248,3 +248,23 @@ async def test_streamable_http(workspace: Path) -> None:
     assert not res.is_error
     assert "count_words" in res.content[0].text  # type: ignore[union-attr]
     assert proc.stdout is not None and proc.stdout.read() == b""  # stdout untouched
+
+
+def test_a_home_or_root_folder_is_not_taken_for_a_project(tmp_path: Path) -> None:
+    """Some clients start servers in the home folder (or /) before a project is open: without a
+    PATH that would index everything below it, so it is refused with what to do."""
+    import os
+    import subprocess
+
+    from mcp_client import MCP_COMMAND, server_env
+
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run([*MCP_COMMAND, "--model", "fake"], cwd=home,
+                          env={**server_env(), "HOME": str(home)}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert f"started in {home.resolve()}, not in a project" in proc.stderr
+    assert "nearcode mcp /path/to/project" in proc.stderr
+    assert os.listdir(home) == []  # nothing indexed, nothing written

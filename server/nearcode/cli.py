@@ -270,10 +270,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
-    from .mcp.server import run
+    from .mcp.server import implicit_root, run
     from .workspace import check_root
 
-    root = check_root(Path(args.path)) if args.path else find_root(Path.cwd())
+    root = check_root(Path(args.path)) if args.path else implicit_root(find_root(Path.cwd()))
     run(root, _settings(root, args), http=args.http, port=args.port)
     return 0
 

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError
 from .. import __version__
 from ..config import Settings
 from ..languages import BY_NAME
+from ..workspace import WorkspaceError
 from . import payload
 from .tools import (
     CONTEXT_CHARS,
@@ -173,6 +174,18 @@ def create_server(tools: NearcodeTools) -> MCPServer[Any]:
         return _answer(tools.index_status)
 
     return mcp
+
+
+def implicit_root(found: Path) -> Path:
+    """`found`, the workspace picked from the current folder when none was given, unless it
+    is the file system's root or the home folder: some clients start servers there before a
+    project is open, and indexing everything below them is never what was meant."""
+    if found == Path(found.anchor) or found == Path.home().resolve():
+        raise WorkspaceError(
+            f"nearcode mcp was started in {found}, not in a project: give the workspace "
+            "folder (`nearcode mcp /path/to/project`; in VS Code and Cursor "
+            "`${workspaceFolder}`)")
+    return found
 
 
 def run(root: Path, settings: Settings, http: bool = False, port: int = 8765) -> None:
