@@ -125,7 +125,8 @@ class FindSimilarTool implements vscode.LanguageModelTool<FindSimilarInput> {
     const uri = typeof given === 'string' && given.trim() ? await uriOf(given.trim()) : '';
     const params = findSimilarParams(options.input, () => uri);
     const result = await (await client(this.server)).sendRequest<HitsResult>(FIND_SIMILAR, params, token);
-    const title = `${result.results.length} chunks like ${given ? String(given) : 'the given code'} (${TITLE_NOTE})`;
+    const line = options.input?.line ? `:${String(options.input.line)}${options.input.endLine ? `-${String(options.input.endLine)}` : ''}` : '';
+    const title = `${result.results.length} chunks like ${given ? `${String(given)}${line}` : 'the given code'} (${TITLE_NOTE})`;
     return answer(renderHits(title, await withCode(result.results), folderRefs()));
   }
 }

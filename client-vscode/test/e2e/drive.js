@@ -80,10 +80,6 @@ async function run(page) {
   log(`search results: ${JSON.stringify((await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ')))}`);
   await shot(page, '02-search-quickpick');
 
-  // 2b. Another extension calls the language-model tools through vscode.lm.invokeTool, as Copilot's
-  // agent mode would (no chat session, no Copilot needed).
-  await lmTools(page);
-
   // 3. Accepting a hit opens its file at its range: Cart.total_price starts on line 25.
   await input.fill('total price of the cart');
   const cartRow = rows.filter({ hasText: 'Cart.total_price' }).first();
@@ -122,6 +118,10 @@ async function run(page) {
   await page.locator('.monaco-editor .view-lines', { hasText: 'nearcode completion context' }).first().waitFor({ timeout: 10000 });
   log('completion context shown');
   await shot(page, '05-completion-context');
+
+  // 5b. Another extension calls the language-model tools through vscode.lm.invokeTool, as Copilot's
+  // agent mode would (no chat session, no Copilot needed).
+  await lmTools(page);
 
   // 6. Reindex Workspace: the server reindexes and the status bar comes back to idle.
   await runCommand(page, 'nearcode: Reindex Workspace');
@@ -185,7 +185,7 @@ async function lmTools(page) {
     'the three nearcode tools are registered');
   expect(/^1\. shop\/tax\.py:\d+-\d+  compute_sales_tax  \(function, python, score [\d.]+\)$/m.test(got.search),
     'nearcode_search ranks compute_sales_tax first');
-  expect(/```python\ndef compute_sales_tax\(amount/.test(got.search), 'nearcode_search returns the code');
+  expect(/^1\. shop[^\n]*\n```python\n[^`]*\ndef compute_sales_tax\(amount/m.test(got.search), 'nearcode_search returns the code');
   expect(/invoice_total/.test(got.similar), 'nearcode_findSimilar finds invoice_total');
   expect(/'query' is required/.test(got.error), 'a call without a query fails with a clear message');
   log(`language-model tools in VS Code ${got.version}: ${got.tools.join(', ')}; search: ${JSON.stringify(got.search.split('\n').slice(0, 2))}`);
