@@ -76,10 +76,14 @@ class NearcodeTools:
         self._progress = Progress(0, 0)
         self._calls = threading.Lock()  # one call at a time: the indexer is single-threaded
         self.last_sync = SyncOutcome()
+        self._started = False
 
     # -- lifecycle
 
     def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
         threading.Thread(target=self._open_and_sync, name="nearcode-mcp-start",
                          daemon=True).start()
 
@@ -249,7 +253,10 @@ class NearcodeTools:
         with self._calls:
             ws, notes = self._workspace()
             where = self.locate(ws, path)
-            text = read_text(where.path)
+            try:
+                text = read_text(where.path)
+            except LocationError as exc:  # gone or unreadable since it was checked
+                raise ToolInputError(str(exc)) from exc
             lines = text.split("\n")
             if row > len(lines):
                 raise ToolInputError(f"{where.rel} has {len(lines)} lines; line {row} is past "
