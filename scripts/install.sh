@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install nearcode into ./.venv and build the VS Code extension; with --test, also what the
-# tests need (dev Python packages, Neovim, Chromium, code-server). Idempotent: safe to re-run.
+# tests need (dev Python packages, Neovim, Chromium, code-server, the MCP Inspector).
+# Idempotent: safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 with_tests=0
@@ -41,4 +42,12 @@ if [ "$with_tests" = 1 ]; then
   apt_install neovim chromium libkrb5-dev build-essential
   say "VS Code end-to-end tools (code-server, playwright-core)"
   E2E_INSTALL_ONLY=1 client-vscode/scripts/e2e.sh
+  say "MCP Inspector CLI (tests/clients/mcp-inspector, pinned; with Node 24 where Node is older)"
+  inspector=tests/clients/mcp-inspector
+  if [ ! -f $inspector/node_modules/.package-lock.json ] \
+      || [ $inspector/package-lock.json -nt $inspector/node_modules/.package-lock.json ]; then
+    # `npm install` from the lock, not `npm ci`: vite's optional napi-windows-process-start-time
+    # is not on the registry, and `npm ci` refuses a lock without it
+    (cd $inspector && npm install --prefer-offline --no-audit --no-fund --loglevel=error)
+  fi
 fi

@@ -21,7 +21,7 @@ MAX_LINES = 400
 
 # layer -> rank: a module may import layers of lower rank, and its own layer
 LAYERS = {"code": 0, "store": 1, "embed": 1, "index": 2, "search": 3, "train": 3, "app": 4,
-          "lsp": 5, "cli": 6, "__main__": 7}
+          "lsp": 5, "mcp": 5, "cli": 6, "__main__": 7}
 FREE = {"config", "errors", "trust", ""}  # "": the package itself (__version__)
 
 

@@ -9,8 +9,10 @@
 #     --unsafe-perm, npm_config_yes=true, @vscode/ripgrep's download cache filled from Debian's rg)
 #   - Debian's chromium (apt-get install -y chromium, when /usr/bin/chromium is missing and we
 #     are root)
-# Then builds and packages the extension, starts code-server on 127.0.0.1 with fresh user-data
-# and extension folders, runs test/e2e/drive.js, and stops code-server's whole process group.
+# Then builds and packages the extension (and test/e2e/lm-tool-caller, a test-only extension that
+# calls nearcode's language-model tools through vscode.lm.invokeTool), starts code-server on
+# 127.0.0.1 with fresh user-data and extension folders, runs test/e2e/drive.js, and stops
+# code-server's whole process group.
 # Screenshots and logs: test-output/e2e/.
 #
 # Environment:
@@ -113,6 +115,9 @@ log "installs done"
 cd "$HERE"
 SKIP_NPM_CI=1 sh scripts/build.sh >/dev/null
 log "built dist/nearcode.vsix"
+# A second, test-only extension calls nearcode's language-model tools through vscode.lm.
+(cd test/e2e/lm-tool-caller && "$HERE/node_modules/.bin/vsce" package --no-dependencies --skip-license \
+  --out "$HERE/test-output/lm-tool-caller.vsix" >/dev/null)
 [ "${E2E_INSTALL_ONLY:-0}" = 1 ] && exit 0
 
 [ -x "$SERVER" ] || { echo "e2e: the server $SERVER is missing (set NEARCODE_SERVER)" >&2; exit 2; }
@@ -143,7 +148,11 @@ node -e '
 ARGS=(--user-data-dir "$RUN/udd" --extensions-dir "$RUN/ext" --disable-telemetry --disable-update-check
       --disable-workspace-trust --disable-getting-started-override)
 "$CS" "${ARGS[@]}" --install-extension "$HERE/dist/nearcode.vsix" >"$OUT/install-extension.log" 2>&1
-log "installed the .vsix"
+"$CS" "${ARGS[@]}" --install-extension "$HERE/test-output/lm-tool-caller.vsix" >>"$OUT/install-extension.log" 2>&1
+log "installed the .vsix (and the test extension that invokes the language-model tools)"
+# where the test extension writes what vscode.lm.invokeTool returned (the extension host
+# inherits code-server's environment)
+export NEARCODE_E2E_TOOL_OUT=$OUT/lm-tools.json
 
 PORT=${PORT:-$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
 setsid "$CS" "${ARGS[@]}" --bind-addr "127.0.0.1:$PORT" --auth none "$RUN/workspace" >"$OUT/code-server.log" 2>&1 &
@@ -161,6 +170,7 @@ for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz"
 log "code-server up on 127.0.0.1:$PORT (pid group $CSPID)"
 
 CS_URL="http://127.0.0.1:$PORT/?folder=$RUN/workspace" E2E_OUT=$OUT E2E_WORKSPACE=$RUN/workspace CHROMIUM=$CHROMIUM \
+  E2E_TOOL_OUT=$NEARCODE_E2E_TOOL_OUT \
   node test/e2e/drive.js
 stop_code_server
 trap - EXIT

@@ -14,6 +14,7 @@ import {
   showCompletionContext,
   type CompletionContextOptions,
 } from './completionContext';
+import { registerLanguageModelTools } from './lmTools';
 import { searchCode } from './search';
 import { ServerManager } from './server';
 import { findSimilarCode } from './similar';
@@ -79,6 +80,9 @@ export function activate(context: vscode.ExtensionContext): NearcodeApi {
       void manager.restart();
     }),
   );
+
+  // Copilot agent mode and other chat participants call these through vscode.lm.
+  context.subscriptions.push(...registerLanguageModelTools(manager, output));
 
   if (vscode.workspace.workspaceFolders?.length) {
     void manager.start();

@@ -119,6 +119,10 @@ async function run(page) {
   log('completion context shown');
   await shot(page, '05-completion-context');
 
+  // 5b. Another extension calls the language-model tools through vscode.lm.invokeTool, as Copilot's
+  // agent mode would (no chat session, no Copilot needed).
+  await lmTools(page);
+
   // 6. Reindex Workspace: the server reindexes and the status bar comes back to idle.
   await runCommand(page, 'nearcode: Reindex Workspace');
   await page.locator('.statusbar-item', { hasText: 'nearcode: reindex started' }).first().waitFor({ timeout: 20000 });
@@ -149,6 +153,42 @@ async function run(page) {
   await waitIdle(status);
   log('server back after the setting was fixed');
   log('all steps passed');
+}
+
+/** Runs the test extension's command and checks what nearcode's language-model tools answered. */
+async function lmTools(page) {
+  const file = required('E2E_TOOL_OUT');
+  fs.rmSync(file, { force: true });
+  await page.keyboard.press('Escape');
+  await runCommand(page, 'nearcode e2e: Invoke the Search Tool');
+  const deadline = Date.now() + 30000;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) {
+      throw new Error(`the test extension wrote no ${file}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const got = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (got.skipped) {
+    log(`language-model tools SKIPPED: ${got.skipped}`);
+    return;
+  }
+  if (got.failure) {
+    throw new Error(`vscode.lm.invokeTool failed in VS Code ${got.version}: ${got.failure}`);
+  }
+  const expect = (ok, what) => {
+    if (!ok) {
+      throw new Error(`language-model tools: ${what}; got ${JSON.stringify(got, null, 2)}`);
+    }
+  };
+  expect(JSON.stringify(got.tools) === JSON.stringify(['nearcode_completionContext', 'nearcode_findSimilar', 'nearcode_search']),
+    'the three nearcode tools are registered');
+  expect(/^1\. shop\/tax\.py:\d+-\d+  compute_sales_tax  \(function, python, score [\d.]+\)$/m.test(got.search),
+    'nearcode_search ranks compute_sales_tax first');
+  expect(/^1\. shop[^\n]*\n```python\n[^`]*\ndef compute_sales_tax\(amount/m.test(got.search), 'nearcode_search returns the code');
+  expect(/invoice_total/.test(got.similar), 'nearcode_findSimilar finds invoice_total');
+  expect(/'query' is required/.test(got.error), 'a call without a query fails with a clear message');
+  log(`language-model tools in VS Code ${got.version}: ${got.tools.join(', ')}; search: ${JSON.stringify(got.search.split('\n').slice(0, 2))}`);
 }
 
 /** Waits until the status bar item says the index is up to date, with counts; returns its label. */

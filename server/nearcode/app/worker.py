@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..index.folder import Folder
 from ..index.indexer import Progress
 from .workspace import Workspace
+from .writelock import ServerLeases
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ class IndexService:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="nearcode-indexer", daemon=True)
         self.initial_done = threading.Event()
+        # a running server keeps its indexes fresh: other processes (nearcode mcp) read them
+        # and leave the writing to it (writelock.py)
+        self._leases = ServerLeases(ws)
 
     # -- scheduling (any thread)
 
@@ -142,6 +146,14 @@ class IndexService:
             return work
 
     def _loop(self) -> None:
+        if not self._leases.acquire(self._stop):
+            return
+        try:
+            self._work_loop()
+        finally:
+            self._leases.release()
+
+    def _work_loop(self) -> None:
         while True:
             work = self._take()
             if work is None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import NearcodeError
-from . import duplicates, index, search, serve, train
+from . import duplicates, index, mcp, search, serve, train
 from .common import EXIT_USAGE
 
 log = logging.getLogger("nearcode")
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nearcode {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (index, search, serve, train, duplicates):
+    for group in (index, search, serve, mcp, train, duplicates):
         group.register(sub)
     return parser
 

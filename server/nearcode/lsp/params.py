@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInput
+from ..search.retrieval import MAX_QUERY_CHARS
 from ..store.base import InvalidGlob, compile_globs
 
 MAX_LIMIT = 200
-MAX_QUERY_CHARS = 100_000
 
 
 class ParamsError(InvalidInput):

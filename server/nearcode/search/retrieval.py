@@ -30,6 +30,7 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.), for fusing other
 POOL = 50  # candidates taken from each ranking before fusion
 LIKENESS_POOL = 20  # fused candidates that findSimilar re-orders by how alike the code reads
 PREVIEW_LINES = 3
+MAX_QUERY_CHARS = 100_000  # a longer query is refused (input, not a document to embed)
 
 
 @dataclass(frozen=True)
