@@ -116,6 +116,7 @@ cd "$HERE"
 SKIP_NPM_CI=1 sh scripts/build.sh >/dev/null
 log "built dist/nearcode.vsix"
 # A second, test-only extension calls nearcode's language-model tools through vscode.lm.
+mkdir -p "$HERE/test-output"
 (cd test/e2e/lm-tool-caller && "$HERE/node_modules/.bin/vsce" package --no-dependencies --skip-license \
   --out "$HERE/test-output/lm-tool-caller.vsix" >/dev/null)
 [ "${E2E_INSTALL_ONLY:-0}" = 1 ] && exit 0
