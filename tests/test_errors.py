@@ -16,7 +16,8 @@ from nearcode.lsp.base import NearcodeServer
 from nearcode.store.base import Filter, InvalidGlob, StoreError, compile_globs
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-INTERNAL = {"nearcode.index.scan.SkippedFile"}  # control flow inside the indexer, never shown
+INTERNAL = {"nearcode.index.scan.SkippedFile",  # control flow inside the indexer, never shown
+            "nearcode.mcp.server.Refused"}  # the MCP edge's tool error, made from a NearcodeError
 
 
 def error_classes() -> dict[str, type[BaseException]]:

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError
 from .. import __version__
 from ..code.languages import BY_NAME
 from ..config import Settings
+from ..errors import NearcodeError
 from ..index.folder import WorkspaceError
 from . import payload
 from .tools import (
@@ -31,8 +32,6 @@ from .tools import (
     MAX_SEARCH_LIMIT,
     SEARCH_LIMIT,
     NearcodeTools,
-    ToolInputError,
-    ToolUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -92,7 +91,7 @@ def _answer(run: Any, *args: Any) -> CallToolResult:
 
     try:
         text = run(*args)
-    except (ToolInputError, ToolUnavailable) as exc:
+    except NearcodeError as exc:  # bad input or unavailable: the agent reads why
         raise Refused(str(exc)) from exc
     return CallToolResult(content=[TextContent(type="text", text=text)])
 

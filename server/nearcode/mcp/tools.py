@@ -22,6 +22,7 @@ from ..app.workspace import Workspace
 from ..app.writelock import SyncOutcome, served, sync_unless_served
 from ..code.languages import UnknownLanguageError, check_language
 from ..config import Settings
+from ..errors import InvalidInput, Unavailable
 from ..index.folder import Folder, WorkspaceError
 from ..index.indexer import Progress
 from ..search import completion
@@ -44,11 +45,11 @@ SYNC_WAIT_S = 20.0  # a call waits this long for another process's sync, then re
 TITLE_QUERY_CHARS = 120
 
 
-class ToolInputError(ValueError):
+class ToolInputError(InvalidInput):
     """Arguments that do not fit the tool: the message says which and why."""
 
 
-class ToolUnavailable(RuntimeError):
+class ToolUnavailable(Unavailable):
     """The tool cannot answer now (the model did not load, the index belongs to another
     model): the message says what to do."""
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..errors import Unavailable
 from .corpus_rules import debian_license, pypi_license
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ _DEBIAN_LANGUAGE = (("golang-", "go"), ("librust-", "rust"), ("ruby-", "ruby"),
                     ("php-", "php"), ("libphp-", "php"))
 
 
-class CorpusError(Exception):
+class CorpusError(Unavailable):
     """A package that cannot go into the corpus; the message is the logged reason."""
 
 
