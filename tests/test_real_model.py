@@ -11,7 +11,7 @@ import pytest
 from helpers import DATA
 from nearcode.app.workspace import Workspace
 from nearcode.config import Settings
-from nearcode.embed.registry import BASE_MODEL_NAME
+from nearcode.embed.registry import BASE_MODEL_NAME, SHIPPED_MODEL_NAME, resolve
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +44,9 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         workspace.close()
 
 
-def test_the_default_model_is_minilm(ws: Workspace) -> None:
-    assert ws.embedder.model_id.startswith(BASE_MODEL_NAME + "@")
+def test_the_default_model_is_nearcodes_code_model(ws: Workspace) -> None:
+    assert ws.embedder.model_id.startswith(SHIPPED_MODEL_NAME + "@")
+    assert resolve("base").name == BASE_MODEL_NAME  # still one setting away
     assert ws.embedder.dim == 384
     vectors = ws.embedder.embed_batch(["def f(): pass", "sort a list"])
     assert vectors.shape == (2, 384)

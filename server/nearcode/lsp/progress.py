@@ -66,6 +66,8 @@ class LspSink(ProgressSink):
         self.last = now
         pct = int(100 * progress.done / progress.total) if progress.total else 100
         text = f"{progress.done}/{progress.total} files"
+        if progress.reason:
+            text += f": {progress.reason}"
         self._push(lambda: self.ls.work_done_progress.report(
             token, t.WorkDoneProgressReport(message=text, percentage=pct)))
 

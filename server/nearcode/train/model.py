@@ -46,6 +46,10 @@ def symmetric_loss(embedder: ModelEmbedder, texts: Sequence[str], codes: Sequenc
 
 
 def resolve_start(spec: str) -> ModelRef:
+    """The model a run starts from: 'shipped' (nearcode's code model), 'base'
+    (all-MiniLM-L6-v2), 'active' (what `default` means now) or a trained model / folder."""
+    if spec == "shipped":
+        return registry.shipped_model()
     if spec == "base":
         return registry.base_model()
     if spec == "active":
