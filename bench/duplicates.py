@@ -161,8 +161,8 @@ def planted(settings: Settings) -> dict[str, Any]:
                                                            "db_path": f"{tmp}/index.db"}))
             try:
                 ws.sync()
-                report = d.find_duplicates(ws.retriever.sources,
-                                           d.Options(threshold=min(THRESHOLDS), lexical_min=0))
+                report = d.find_duplicates(ws.retriever.sources, d.Options(
+                    threshold=min(*THRESHOLDS, d.THRESHOLD), lexical_min=0))
             finally:
                 ws.close()
         pairs = all_pairs(report)
@@ -286,8 +286,8 @@ def mutants(base: Workspace, workdir: Path, settings: Settings, n: int,
             break
     ws = open_seeded(root, workdir / "mutants.db", settings, [workdir / "stdlib.db"])
     try:
-        report = d.find_duplicates(ws.retriever.sources,
-                                   d.Options(threshold=min(THRESHOLDS), lexical_min=0))
+        report = d.find_duplicates(ws.retriever.sources, d.Options(
+            threshold=min(*THRESHOLDS, d.THRESHOLD), lexical_min=0))
     finally:
         ws.close()
     pairs = all_pairs(report)
