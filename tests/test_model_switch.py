@@ -16,7 +16,7 @@ def test_reload_model_if_changed(tmp_path: Path, isolated_cache: Path) -> None:
     root.mkdir()
     ws = Workspace([root], Settings(backend="torch"))
     base_id = ws.embedder.model_id
-    assert base_id.startswith(registry.SHIPPED_MODEL_NAME + "@")
+    assert base_id.startswith(registry.BASE_MODEL_NAME + "@")
     assert ws.reload_model_if_changed() is False  # nothing changed
 
     # a "trained" model: a copy of the base folder with a different config (new fingerprint)

@@ -44,9 +44,9 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         workspace.close()
 
 
-def test_the_default_model_is_nearcodes_code_model(ws: Workspace) -> None:
-    assert ws.embedder.model_id.startswith(SHIPPED_MODEL_NAME + "@")
-    assert resolve("base").name == BASE_MODEL_NAME  # still one setting away
+def test_the_default_model_is_minilm(ws: Workspace) -> None:
+    assert ws.embedder.model_id.startswith(BASE_MODEL_NAME + "@")
+    assert resolve(SHIPPED_MODEL_NAME).name == SHIPPED_MODEL_NAME  # one setting away
     assert ws.embedder.dim == 384
     vectors = ws.embedder.embed_batch(["def f(): pass", "sort a list"])
     assert vectors.shape == (2, 384)

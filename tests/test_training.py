@@ -69,16 +69,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def tiny_options() -> options.TrainOptions:
-    # from all-MiniLM-L6-v2: three steps on 24 pairs measurably lower its loss; the shipped
-    # code model already fits these pairs well (its default start is tested below)
     return options.TrainOptions(minutes=5, batch_size=8, max_steps=3, seed=1, name="tiny",
-                                 learning_rate=3e-4, max_train_pairs=24, start="base")
+                                 learning_rate=3e-4, max_train_pairs=24)
 
 
-def test_training_starts_from_the_shipped_model_by_default() -> None:
+def test_training_can_start_from_the_shipped_model() -> None:
     from nearcode.train.model import resolve_start
 
-    assert options.TrainOptions().start == "shipped"
+    assert options.TrainOptions().start == "base"
     assert resolve_start("shipped").name == registry.SHIPPED_MODEL_NAME
     assert resolve_start("base").name == registry.BASE_MODEL_NAME
 
@@ -160,7 +158,7 @@ def test_switching_models_re_embeds_the_index(with_model: pipeline.Result,
         first = ws.sync()
         assert first.chunks_embedded > 0
         base_id = str(ws.folders[0].store.model_id)
-        assert base_id.startswith(registry.SHIPPED_MODEL_NAME + "@")
+        assert base_id.startswith(registry.BASE_MODEL_NAME + "@")
         assert ws.sync().chunks_embedded == 0  # nothing changed
     finally:
         ws.close()
@@ -171,7 +169,7 @@ def test_switching_models_re_embeds_the_index(with_model: pipeline.Result,
         store = ws.folders[0].store
         assert str(store.model_id).startswith("tiny@") and store.model_id != base_id
         assert ws.folders[0].indexer.reason == (
-            f"re-embedding with tiny (the index held {registry.SHIPPED_MODEL_NAME})")
+            f"re-embedding with tiny (the index held {registry.BASE_MODEL_NAME})")
         # the old vectors were dropped, not mixed in: everything was embedded anew
         assert again.chunks_embedded == first.chunks_embedded
         assert again.chunks_cached == 0

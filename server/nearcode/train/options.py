@@ -25,7 +25,7 @@ class TrainOptions:
     warmup: float = 0.1
     seed: int = 0
     name: str | None = None
-    start: str = "shipped"  # "shipped", "base", "active" or a trained model's name / a folder
+    start: str = "base"  # "base", "shipped", "active" or a trained model's name / a folder
     max_steps: int | None = None  # fixes the step count (for an exact rerun)
     general_steps: int | None = None  # steps on the standard library first (None: by budget)
     query: str = "sentence"  # anchors: "sentence" (first sentence), "doc" or "mixed"
