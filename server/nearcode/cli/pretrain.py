@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, help="stop (with a checkpoint) after this long")
     p.add_argument("--batch-size", type=int, default=Options.batch_size)
     p.add_argument("--learning-rate", type=float, default=Options.learning_rate)
-    p.add_argument("--start", default="base", help="'base' or a model folder")
+    p.add_argument("--start", default="base", help="'base', 'shipped' or a model folder")
     p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("eval", help="per-language MRR@10 on the held-out packages")
     p.add_argument("corpus", type=Path)

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .model import load_model, resolve_start
+
 log = logging.getLogger(__name__)
 
 SCALE = 20.0  # 1 / temperature, as training.py
@@ -138,19 +140,6 @@ class Run:
             return [json.loads(line) for line in fh]
 
 
-def _load_model(spec: str, max_seq_length: int) -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    from ..embed import registry
-    from ..embed.base import quiet_transformers
-
-    quiet_transformers()
-    folder = registry.base_model().folder if spec == "base" else Path(spec)
-    model = SentenceTransformer(str(folder), device="cpu")
-    model.max_seq_length = max_seq_length
-    return model
-
-
 def train(run: Run, minutes: float | None = None, until: int | None = None) -> dict[str, Any]:
     """Train from the run's checkpoint (or its start model) until its plan is done, `minutes`
     pass or step `until` is reached; checkpoint on the way and at the end. Returns the state."""
@@ -162,8 +151,8 @@ def train(run: Run, minutes: float | None = None, until: int | None = None) -> d
     state = run.state()
     opts = Options(**state["options"])
     resumed = (run.checkpoint / "model").is_dir()
-    model = _load_model(str(run.checkpoint / "model") if resumed else opts.start,
-                        opts.max_seq_length)
+    model = load_model(run.checkpoint / "model" if resumed else resolve_start(opts.start).folder)
+    model.max_seq_length = opts.max_seq_length
     model.train()
     loss_fn = CachedMultipleNegativesRankingLoss(
         model, scale=SCALE, mini_batch_size=opts.mini_batch_size,
@@ -267,7 +256,6 @@ def evaluate_models(corpus: Path, specs: Sequence[str], per_language: int = 500,
     """MRR@10 / R@1 / R@5 per language of BM25 and each model ('base' or a folder), each
     query ranked against the code of its language's sampled held-out pairs."""
     from ..embed import registry
-    from ..embed.base import ModelRef
     from ..embed.torch_backend import SentenceTransformerEmbedder
     from . import evaluation
 
@@ -276,7 +264,7 @@ def evaluate_models(corpus: Path, specs: Sequence[str], per_language: int = 500,
     for language, items in heldout.items():
         table[language] = {"bm25": evaluation.evaluate(items, None).as_dict()}
     for spec in specs:
-        ref = registry.base_model() if spec == "base" else ModelRef(Path(spec).name, Path(spec))
+        ref = registry.resolve(spec)
         embedder = SentenceTransformerEmbedder(ref.folder, ref.name)
         for language, items in heldout.items():
             table[language][spec] = evaluation.evaluate(items, embedder).as_dict()
