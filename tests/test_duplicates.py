@@ -9,6 +9,8 @@ pasted output.
 
 from __future__ import annotations
 
+import dataclasses
+
 import itertools
 import json
 import re
@@ -99,19 +101,44 @@ def test_diff_shows_changed_lines_with_file_line_numbers() -> None:
     assert copies.unified_diff(a, make_member("c.py", 1, a_text, 3)) == ""
 
 
-def test_groups_join_chains_largest_first() -> None:
+def test_groups_join_chains() -> None:
     ms = [make_member(f"m{i}.py", 1, f"text {i}", i) for i in range(6)]
     pairs = [
         copies.Pair(ms[0], ms[1], 0.97, 0.9),  # a chain: one group
         copies.Pair(ms[1], ms[2], 0.99, 0.8),
-        copies.Pair(ms[4], ms[3], 0.96, 0.9),
+        copies.Pair(ms[4], ms[3], 0.96, 0.7),
     ]
     groups = copies.group_pairs(pairs)
-    assert [len(g.members) for g in groups] == [3, 2]
+    assert [len(g.members) for g in groups] == [3, 2]  # closest pairs: lexical 0.8 vs 0.7
     assert [m.path for m in groups[0].members] == ["m0.py", "m1.py", "m2.py"]
     assert {groups[0].closest.a.path, groups[0].closest.b.path} == {"m1.py", "m2.py"}
     assert groups[1].closest.a.path == "m3.py"  # members of a pair in path order
     assert copies.group_pairs([]) == []
+
+
+def _copies(path: str, n: int, lines: int, role: str = "impl") -> list[copies.Member]:
+    text = "\n".join(f"x{i} = {i}" for i in range(lines))
+    return [dataclasses.replace(make_member(f"{path}{i}.py", 1, text, hash((path, i)) % 10**6),
+                                role=role) for i in range(n)]
+
+
+def _chain(ms: list[copies.Member], lexical: float) -> list[copies.Pair]:
+    return [copies.Pair(a, b, 0.9, lexical) for a, b in zip(ms, ms[1:], strict=False)]
+
+
+def test_groups_are_ordered_by_what_to_act_on_first() -> None:
+    identical = _copies("src/same", 2, 30)  # identical, long: first
+    shorter = _copies("src/short", 2, 6)  # identical but short: its weight is 6/15
+    tests_only = _copies("tests/t", 2, 30, role="test")  # identical, but only tests: last
+    family = _copies("src/handler", 8, 5)  # many short look-alikes: after the pairs
+    pairs = (_chain(tests_only, 1.0) + _chain(family, 1.0) + _chain(shorter, 1.0)
+             + _chain(identical, 0.95))
+    groups = copies.group_pairs(pairs)
+    firsts = [g.members[0].path for g in groups]
+    assert firsts == ["src/same0.py", "src/short0.py", "src/handler0.py", "tests/t0.py"]
+    assert [g.family for g in groups] == [False, False, True, False]
+    assert [g.secondary for g in groups] == [False, False, False, True]
+    assert groups[1].weight == 1.0 * 6 / copies.WEIGHT_LINES
 
 
 # ----------------------------------------------------------------------------- the planted set

@@ -58,6 +58,9 @@ class Settings:
     """A `postgresql://` URL to use a shared PostgreSQL index instead of the local SQLite file."""
     watch: bool = True
     """Watch the workspace folders for changes made outside the editor."""
+    include_tests: bool = True
+    """Whether test files appear in search and similar-code results (they rank below
+    implementation code for the same match either way); `--no-tests` on the command line."""
 
 
 class SettingsError(InvalidInput):

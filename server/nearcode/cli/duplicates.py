@@ -61,7 +61,14 @@ def print_report(report: Report, out: Any = None) -> None:
             f" at least {opts.min_lines} lines; {report.seconds:.1f}s)")
     print(head, file=out)
     for n, g in enumerate(report.groups, 1):
-        print(f"\n#{n}  {len(g.members)} copies, similarity {g.similarity:.3f}", file=out)
+        where = " (tests, docs or generated code only)" if g.secondary else ""
+        if g.family:
+            first = g.members[0]
+            print(f"\n#{n}  a family of {len(g.members)} short look-alikes{where}, like "
+                  f"{first.symbol or ''} at {first.location} (--json lists them all)", file=out)
+            continue
+        print(f"\n#{n}  {len(g.members)} copies, similarity {g.similarity:.3f}{where}",
+              file=out)
         width = max(len(m.location) for m in g.members)
         for m in g.members:
             mark = "*" if m.key in (g.closest.a.key, g.closest.b.key) else " "

@@ -28,6 +28,8 @@ def register(sub: Any) -> None:
     p.add_argument("--lang", action="append", help="only this language (repeatable)")
     p.add_argument("--path", dest="path_glob", action="append",
                    help="only paths matching this glob (repeatable)")
+    p.add_argument("--no-tests", action="store_true",
+                   help="leave test files out (they rank below implementation anyway)")
     p.add_argument("--root", dest="path", help="workspace folder")
     add_common_options(p, path=False)
     p.set_defaults(func=cmd_search)
@@ -35,6 +37,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("similar", help="find code similar to FILE[:LINE[-LINE]]")
     p.add_argument("location")
     p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--no-tests", action="store_true", help="leave test files out")
     p.add_argument("--root", dest="path", help="workspace folder")
     add_common_options(p, path=False)
     p.set_defaults(func=cmd_similar)
@@ -46,6 +49,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     check_k(args.k)
     with open_workspace(args) as ws:
         sync(ws, True)
+        if args.no_tests:
+            ws.settings.include_tests = False
         hits = ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
     print_hits(hits, args.json)
     return 0
@@ -75,6 +80,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
     path = path.resolve()
     with open_workspace(args, find_root(path.parent) if args.path is None else None) as ws:
         sync(ws, True)
+        if args.no_tests:
+            ws.settings.include_tests = False
         hits = similar_at(ws, path, read_text(path), start, end, args.k,
                           whole_chunk=start is not None and start == end)
     print_hits(hits, args.json)

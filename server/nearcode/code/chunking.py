@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # Bump when chunk boundaries or embedded texts change: indexes made by another version are
 # chunked again on their next sync.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 MAX_LINES = 60  # a chunk longer than this is split on line boundaries
 MAX_CHARS = 2400  # ... and so is one with more characters than this
 MIN_CHARS = 80  # code between definitions with fewer non-blank characters joins a neighbour
@@ -159,8 +159,12 @@ def _expand(
     elif it.end - start + 1 > NESTED_SPLIT_LINES and any(
             _inner_function(inner) for inner in items(it.node, spec, 0)):
         # a long function with real functions inside (closures, decorators' wrappers): those
-        # get chunks of their own
-        return _level(it.node, start, it.end, lines, spec, qual, kind, inner_only=True)
+        # get chunks of their own, and the first chunk is named after the function around
+        # them (its signature is in it), which is how search/definitions.py groups them back
+        spans = _level(it.node, start, it.end, lines, spec, qual, kind, inner_only=True)
+        if spans and spans[0].symbol != qual:
+            spans[0] = replace(spans[0], symbol=qual, kind=kind)
+        return spans
     return [_Span(start, it.end, qual, kind)]
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from .languages import LanguageSpec
 
 MAX_NESTING = 8  # how deep to look through non-definition nodes for definitions
+DOC_GAP = 2  # blank lines that may stand between a doc comment and its definition
+_NOT_DOCS = ("@license", "copyright", "@file", "@module", "@fileoverview", "eslint-")
 
 
 @dataclass
@@ -44,14 +46,17 @@ def parser(grammar: str) -> Any:
 def items(node: Any, spec: LanguageSpec, depth: int) -> list[Item]:
     """Definitions among `node`'s descendants, not looking inside definitions themselves.
 
-    Comments (and attributes) directly above a definition are part of it."""
+    Comments (and attributes) directly above a definition are part of it; a doc comment
+    (`/** ... */`, `///`) also when blank lines (at most DOC_GAP) stand between."""
     out: list[Item] = []
     lead: tuple[int, int] | None = None  # rows of the comment block just seen
+    lead_doc = False  # ... ending in a doc comment, which may stand a blank line away
     for child in node.named_children:
         srow, erow = child.start_point[0], child.end_point[0]
         # JS/TS class members carry their decorators as siblings, Rust items their attributes
         if child.type in spec.comments or child.type in ("attribute_item", "decorator"):
             lead = (lead[0], erow) if lead and srow <= lead[1] + 1 else (srow, erow)
+            lead_doc = _doc_comment(child)
             continue
         found = _definition(child, spec)
         if found is not None:
@@ -63,7 +68,8 @@ def items(node: Any, spec: LanguageSpec, depth: int) -> list[Item]:
             out.extend(found_items)
         else:
             found_items = []
-        if found_items and lead and found_items[0].start == srow and lead[1] >= srow - 1:
+        if found_items and lead and found_items[0].start == srow and (
+                lead[1] >= srow - 1 or (lead_doc and lead[1] >= srow - 1 - DOC_GAP)):
             found_items[0].start = lead[0]
         lead = None
     return out
@@ -133,6 +139,16 @@ def _definition(node: Any, spec: LanguageSpec) -> tuple[str, str, str | None, An
         name = _name(node)
         return "function", "method", f"{owner}.{name}" if owner and name else name, node
     return "function", _KINDS.get(t, "function"), _name(node), node
+
+
+def _doc_comment(node: Any) -> bool:
+    """A `/** ... */` or `///` comment that documents what follows (not a file's licence or
+    overview, which stay with the file)."""
+    text = _text(node)
+    if not text.startswith(("/**", "///")) or text.startswith(("/***", "////")):
+        return False
+    low = text.lower()
+    return not any(word in low for word in _NOT_DOCS)
 
 
 def _receiver_type(receiver: Any) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..code.roles import without_tests
 from ..errors import InvalidInput
 from ..search.retrieval import MAX_QUERY_CHARS
 from ..store.base import InvalidGlob, compile_globs
@@ -34,6 +35,7 @@ class SearchParams:
     limit: int
     languages: tuple[str, ...]
     paths: tuple[str, ...]
+    chunks: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ def _str(raw: dict[str, Any], key: str, required: bool) -> str | None:
     return value
 
 
+def _flag(raw: dict[str, Any], key: str) -> bool | None:
+    """A true/false option (None when absent); a string "false" is not a boolean."""
+    value = raw.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ParamsError(f"'{key}' must be true or false")
+    return value
+
+
 def _strings(raw: dict[str, Any], key: str) -> tuple[str, ...]:
     value = raw.get(key)
     if value is None:
@@ -129,8 +139,11 @@ def parse_search(raw: Any) -> SearchParams:
         compile_globs(paths)
     except InvalidGlob as exc:
         raise ParamsError(f"'paths': {exc}") from exc
+    tests = _flag(p, "includeTests")
+    if tests is False:
+        paths = tuple(without_tests(paths))
     return SearchParams(query, _int(p, "limit", 10, 1, MAX_LIMIT) or 10,
-                        _strings(p, "languages"), paths)
+                        _strings(p, "languages"), paths, bool(_flag(p, "chunks")))
 
 
 def parse_similar(raw: Any) -> SimilarParams:

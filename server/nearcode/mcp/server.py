@@ -122,7 +122,8 @@ def create_server(tools: NearcodeTools) -> MCPServer[Any]:
                                     description="How many results.")] = SEARCH_LIMIT,
         paths: Annotated[list[str] | None, Field(description=(
             "Only files matching any of these gitignore-style globs, relative to the "
-            "workspace root (e.g. [\"src/**\", \"*.py\"])."))] = None,
+            "workspace root (e.g. [\"src/**\", \"*.py\"]); a glob starting with ! leaves "
+            "files out (e.g. [\"!tests/**\"]: everything but the tests)."))] = None,
         languages: Annotated[list[str] | None, Field(description=(
             f"Only these languages; one of: {LANGUAGES}."))] = None,
     ) -> CallToolResult:

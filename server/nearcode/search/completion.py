@@ -167,7 +167,7 @@ def completion_context(
     by_closeness = sorted(vectors, key=lambda cid: -float(vectors[cid] @ near + vectors[cid] @ mid))
     own = frozenset(c.id for c in store.chunks_of_file(rel))
     searched = [h for h in ws.retriever.similar(mid_text, max(limit * 4, 20), (folder.root, own),
-                                                vector=mid)
+                                                vector=mid, chunks=True)
                 if not (h.root == folder.root and h.path == rel)]
 
     fused = rrf([[(folder.root, cid) for cid in by_closeness],
@@ -177,6 +177,8 @@ def completion_context(
         hits.setdefault((folder.root, cid), to_hit(folder.root, c, 0.0))
     ranked = [replace(hits[key], score=score)
               for key, score in sorted(fused.items(), key=lambda kv: -kv[1])]
+    # one snippet per definition, its best chunk (a snippet is context, not a whole class)
+    ranked = ws.retriever.definitions(ranked, len(ranked), chunks=True)
     return _within_budget(ranked, limit, max_chars or DEFAULT_MAX_CHARS)
 
 

@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ..code.likeness import COMMENT_LINE
+from ..code.roles import IMPL
 
 DIFF_CONTEXT = 1  # unchanged lines shown around each changed run
+FAMILY_MIN = 6  # a group of at least this many members ...
+FAMILY_LINES = 12  # ... whose median member has at most this many lines is a family
+WEIGHT_LINES = 15  # copies of this many lines or more count in full (shorter: in proportion)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Member:
     language: str
     text: str = field(repr=False)
     chunk_id: int = -1
+    role: str = IMPL  # what its file is for (code/roles.py)
 
     @property
     def abspath(self) -> Path:
@@ -50,7 +55,7 @@ class Member:
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "abspath": str(self.abspath), "start_line": self.start_line,
                 "end_line": self.end_line, "symbol": self.symbol, "kind": self.kind,
-                "language": self.language}
+                "language": self.language, "role": self.role}
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,35 @@ class Group:
     def similarity(self) -> float:
         return self.closest.similarity
 
+    @property
+    def secondary(self) -> bool:
+        """Wholly in tests, docs, examples, vendored or generated code: worth less than a
+        copy in the product's own code."""
+        return all(m.role != IMPL for m in self.members)
+
+    @property
+    def family(self) -> bool:
+        """Many short look-alikes (a deliberate pattern: handlers, getters, table entries),
+        shown as one line rather than as a pair to merge."""
+        lines = sorted(m.end_line - m.start_line + 1 for m in self.members)
+        return len(lines) >= FAMILY_MIN and lines[len(lines) // 2] <= FAMILY_LINES
+
+    @property
+    def weight(self) -> float:
+        """How much acting on it is worth: how identical the closest copies read (lexical,
+        0..1) times how much code they hold (full from WEIGHT_LINES lines)."""
+        a, b = self.closest.a, self.closest.b
+        lines = min(a.end_line - a.start_line, b.end_line - b.start_line) + 1
+        return self.closest.lexical * min(1.0, lines / WEIGHT_LINES)
+
     def to_json(self) -> dict[str, Any]:
         index = {m.key: i for i, m in enumerate(self.members)}
         return {
             "size": len(self.members),
             "similarity": round(self.similarity, 4),
+            "weight": round(self.weight, 4),
+            "secondary": self.secondary,
+            "family": self.family,
             "members": [m.to_json() for m in self.members],
             "closest": {"a": index[self.closest.a.key], "b": index[self.closest.b.key],
                         "similarity": round(self.closest.similarity, 4),
@@ -162,7 +191,7 @@ def _span(start: int, length: int) -> str:
 
 
 def group_pairs(pairs: Iterable[Pair]) -> list[Group]:
-    """Connected groups of the pairs (union-find), largest first, then most similar first."""
+    """Connected groups of the pairs (union-find), in `group_order`."""
     parent: dict[tuple[Path, int], tuple[Path, int]] = {}
 
     def find(x: tuple[Path, int]) -> tuple[Path, int]:
@@ -191,8 +220,16 @@ def group_pairs(pairs: Iterable[Pair]) -> list[Group]:
         closest = Pair(a, b, closest.similarity, closest.lexical)
         ordered = tuple(sorted(group_pairs_, key=lambda p: (-p.similarity, member_order(p.a))))
         groups.append(Group(ms, ordered, closest, unified_diff(a, b)))
-    groups.sort(key=lambda g: (-len(g.members), -g.similarity, member_order(g.members[0])))
+    groups.sort(key=group_order)
     return groups
+
+
+def group_order(g: Group) -> tuple[bool, bool, float, int, tuple[str, str, int]]:
+    """What a developer should act on first: groups in implementation code before those
+    wholly in tests or generated code, pairs and small groups before families of short
+    look-alikes, then near-identical and longer copies first (`weight`)."""
+    return (g.secondary, g.family, -round(g.weight, 2), -len(g.members),
+            member_order(g.members[0]))
 
 
 def member_order(m: Member) -> tuple[str, str, int]:

@@ -9,7 +9,9 @@ The road is `candidates → confirm → group → diff`:
               Python: the work is one KNN query per chunk.
   confirm     a lexical measure over the two token streams (`lexical_similarity`): embeddings
               alone call two short getters or two same-topic functions "the same".
-  group       union-find over the confirmed pairs; largest groups first.
+  group       union-find over the confirmed pairs, ordered by what to act on first
+              (copies.group_order: implementation before tests and generated code,
+              near-identical and longer copies first, families of short look-alikes last).
   diff        a unified diff of the two closest members, with file line numbers, so that a fix
               made in one copy and missing in the other shows at a glance.
 
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 import pathspec
 
 from ..code.likeness import Tokens, code_tokens, lexical_similarity
+from ..code.roles import definition_role
 from ..config import Settings
 from ..store.base import Filter, StoredChunk
 from .copies import Group, Member, Pair, definition_start, group_pairs, member_order
@@ -77,6 +80,7 @@ class _Catalog:
         self.options = options
         self.spec = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
         self.entries: dict[tuple[int, int], tuple[Member, Tokens] | None] = {}
+        self.heads: dict[tuple[int, str], str] = {}  # first chunk's text of each file met
 
     def add(self, src: int, chunk: StoredChunk) -> tuple[Member, Tokens] | None:
         key = (src, chunk.id)
@@ -93,8 +97,16 @@ class _Catalog:
         if not eligible(chunk, tokens, self.options.min_lines):
             return None
         member = Member(self.sources[src].root, chunk.path, chunk.start_line + skip,
-                        chunk.end_line, chunk.symbol, chunk.kind, chunk.language, text, chunk.id)
+                        chunk.end_line, chunk.symbol, chunk.kind, chunk.language, text, chunk.id,
+                        definition_role(chunk.path, chunk.symbol, self._head(src, chunk.path)))
         return member, tokens
+
+    def _head(self, src: int, path: str) -> str:
+        """The first lines of a file (where a generated-code header would be)."""
+        if (src, path) not in self.heads:
+            first = self.sources[src].store.chunk_at(path, 1)
+            self.heads[(src, path)] = first.text if first is not None else ""
+        return self.heads[(src, path)]
 
     def excluded(self, path: str) -> bool:
         return self.spec is not None and self.spec.match_file(path)

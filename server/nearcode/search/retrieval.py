@@ -20,9 +20,11 @@ import numpy as np
 
 from ..code import lexical
 from ..code.likeness import code_tokens, lexical_similarity
+from ..code.roles import IMPL, ROLES, without_tests
 from ..config import Settings
 from ..embed.base import Embedder
 from ..store.base import Filter, IndexStore, StoredChunk
+from .definitions import Definition, outline
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,13 @@ POOL = 50  # candidates taken from each ranking before fusion
 LIKENESS_POOL = 20  # fused candidates that findSimilar re-orders by how alike the code reads
 PREVIEW_LINES = 3
 MAX_QUERY_CHARS = 100_000  # a longer query is refused (input, not a document to embed)
+CHUNKS_PER_HIT = 3  # chunks ranked per definition hit asked for ...
+MIN_CHUNKS = 30  # ... and at least this many
+
+# How much a match in a file that is not implementation code counts, relative to the same match
+# in implementation (a prior, not a filter: a test that matches much better still comes first).
+SECONDARY_PRIOR = 0.8
+ROLE_PRIOR = {role: SECONDARY_PRIOR for role in ROLES if role != IMPL}
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,9 @@ class Source:
 
 @dataclass(frozen=True)
 class Hit:
-    """A ranked chunk. Lines are 1-based and inclusive; `path` is relative to `root`."""
+    """A ranked definition (or chunk, before grouping). Lines are 1-based and inclusive; `path`
+    is relative to `root`; `chunk_id` is the best chunk's; `role` what the file is for
+    (code/roles.py)."""
 
     root: Path
     path: str
@@ -70,6 +81,7 @@ class Hit:
     score: float
     text: str
     chunk_id: int
+    role: str = IMPL
 
     @property
     def preview(self) -> str:
@@ -102,25 +114,71 @@ class Retriever:
 
     def search(
         self, query: str, limit: int = 10, languages: Sequence[str] = (),
-        paths: Sequence[str] = (),
+        paths: Sequence[str] = (), chunks: bool = False,
     ) -> list[Hit]:
-        """Code that does what the natural-language (or identifier) `query` says."""
-        flt = Filter(tuple(languages), tuple(paths))
-        return self._hybrid(query, self.embed_query(query), limit, flt, SEARCH_WEIGHTS, None)
+        """Definitions that do what the natural-language (or identifier) `query` says, one hit
+        each (`chunks`: with the best chunk's lines instead of the definition's)."""
+        flt = self._filter(languages, paths)
+        found = self._hybrid(query, self.embed_query(query), _pool(limit), flt, SEARCH_WEIGHTS,
+                             None)
+        return self.definitions(found, limit, chunks)
 
     def similar(
         self, code: str, limit: int = 10, exclude: tuple[Path, frozenset[int]] | None = None,
         vector: np.ndarray | None = None, languages: Sequence[str] = (),
-        paths: Sequence[str] = (),
+        paths: Sequence[str] = (), chunks: bool = False,
     ) -> list[Hit]:
-        """Chunks that look like `code`. `exclude` is (root, chunk ids) of the query's own
-        chunks; `vector`, the query's stored embedding if known, saves running the model."""
-        flt = Filter(tuple(languages), tuple(paths))
+        """Definitions that look like `code`, one hit each. `exclude` is (root, chunk ids) of
+        the query's own definition; `vector`, the query's stored embedding if known, saves
+        running the model."""
+        flt = self._filter(languages, paths)
         if vector is None:
             vector = self.embed_query(code)
-        fused = self._hybrid(code, vector, max(limit, LIKENESS_POOL), flt, SIMILAR_WEIGHTS,
-                             exclude)
-        return by_likeness(code, fused)[:limit]
+        fused = self._hybrid(code, vector, _pool(max(limit, LIKENESS_POOL)), flt,
+                             SIMILAR_WEIGHTS, exclude)
+        return self.definitions(by_likeness(code, fused), limit, chunks)
+
+    def _filter(self, languages: Sequence[str], paths: Sequence[str]) -> Filter:
+        if not self.settings.include_tests:
+            paths = without_tests(paths)
+        return Filter(tuple(languages), tuple(paths))
+
+    def definitions(self, ranked: Sequence[Hit], limit: int, chunks: bool = False) -> list[Hit]:
+        """Chunk hits (best first) → at most `limit` definition hits: a definition scores its
+        best chunk's score times its file's role prior (implementation first), and a hit never
+        overlaps a better one of its file."""
+        outlines: dict[tuple[Path, str], dict[int, Definition]] = {}
+        best: dict[tuple[Path, str, int, int], Hit] = {}
+        for h in ranked:
+            key = (h.root, h.path)
+            if key not in outlines:
+                outlines[key] = {cid: d for d in outline(h.path, self._file_chunks(h))
+                                 for cid in d.chunk_ids}
+            d = outlines[key].get(h.chunk_id)
+            if d is None:  # changed since it was ranked: skip it
+                continue
+            ident = (h.root, h.path, d.start_line, d.end_line)
+            if ident in best:
+                continue
+            lines = (d.start_line, d.end_line) if d.whole and not chunks else (
+                h.start_line, h.end_line)
+            text = d.text if d.whole and not chunks else h.text
+            best[ident] = replace(h, start_line=lines[0], end_line=lines[1], symbol=d.name,
+                                  kind=d.kind, text=text, role=d.role,
+                                  score=h.score * ROLE_PRIOR.get(d.role, 1.0))
+        out: list[Hit] = []
+        for hit in sorted(best.values(), key=lambda x: -x.score):
+            if not any(o.root == hit.root and o.path == hit.path
+                       and o.start_line <= hit.end_line and hit.start_line <= o.end_line
+                       for o in out):
+                out.append(hit)
+            if len(out) == limit:
+                break
+        return out
+
+    def _file_chunks(self, h: Hit) -> list[StoredChunk]:
+        src = next(s for s in self.sources if s.root == h.root)
+        return src.store.chunks_of_file(h.path)
 
     # -- fusion
 
@@ -174,6 +232,12 @@ def by_likeness(code: str, hits: Sequence[Hit]) -> list[Hit]:
     rescored = [replace(h, score=h.score + lexical_similarity(query, code_tokens(h.text)))
                 for h in hits]
     return sorted(rescored, key=lambda h: -h.score)
+
+
+def _pool(limit: int) -> int:
+    """Chunks ranked to fill `limit` definition hits: several chunks of one definition, and
+    overlapping windows, collapse into one."""
+    return max(limit * CHUNKS_PER_HIT, MIN_CHUNKS)
 
 
 def to_hit(root: Path, c: StoredChunk, score: float) -> Hit:

@@ -14,6 +14,7 @@ from ..code.chunking import chunk_text
 from ..code.languages import language_for_path
 from ..errors import InvalidInput
 from ..index.folder import Folder, WorkspaceError
+from .definitions import outline
 from .retrieval import Hit, Retriever
 
 
@@ -70,6 +71,7 @@ def similar_at(
         query = "\n".join(lines[start - 1 : end])
     if not query.strip():
         raise LocationError("the code to compare is empty")
-    own = frozenset(c.id for c in folder.store.chunks_of_file(rel)
-                    if c.start_line <= end and c.end_line >= start)
+    # the query's own definitions, every chunk of them, are not an answer
+    own = frozenset(cid for d in outline(rel, folder.store.chunks_of_file(rel))
+                    if d.start_line <= end and d.end_line >= start for cid in d.chunk_ids)
     return ws.retriever.similar(query, limit, (folder.root, own), vector=vector)

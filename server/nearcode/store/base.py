@@ -58,7 +58,10 @@ class InvalidGlob(InvalidInput):
 def compile_globs(globs: Sequence[str]) -> pathspec.PathSpec[Any] | None:
     """The gitignore-style spec matching any of `globs` (None when there are none); InvalidGlob
     naming the first bad one. Inputs are checked with this where they enter (the CLI's --path,
-    the `paths` of nearcode/search), so that a bad glob is the user's error, not a crash."""
+    the `paths` of nearcode/search), so that a bad glob is the user's error, not a crash.
+
+    Negations (`!tests/**`) take away from what the globs before them matched; when every glob
+    is a negation they take away from everything ("all but the tests")."""
     if not globs:
         return None
     for glob in globs:
@@ -66,6 +69,8 @@ def compile_globs(globs: Sequence[str]) -> pathspec.PathSpec[Any] | None:
             pathspec.GitIgnoreSpec.from_lines([glob])
         except (ValueError, re.error) as exc:
             raise InvalidGlob(f"bad path glob {glob!r}: {exc}") from exc
+    if all(g.strip().startswith("!") for g in globs):
+        globs = ["**", *globs]
     return pathspec.GitIgnoreSpec.from_lines(globs)
 
 

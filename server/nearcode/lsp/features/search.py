@@ -26,7 +26,7 @@ def search(ls: NearcodeServer, raw: Any) -> list[Hit]:
     p = parse_search(raw)
     languages = [check_language(lang) for lang in p.languages]  # UnknownLanguageError: -32602
     assert ls.ws is not None
-    return ls.ws.retriever.search(p.query, p.limit, languages, p.paths)
+    return ls.ws.retriever.search(p.query, p.limit, languages, p.paths, p.chunks)
 
 
 async def on_search(ls: NearcodeServer, raw: Any) -> dict[str, Any]:
