@@ -10,7 +10,6 @@ pasted output.
 from __future__ import annotations
 
 import dataclasses
-
 import itertools
 import json
 import re

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..code.roles import HEADER_LINES, definition_role, file_role
+from ..code.syntax import DOC_GAP
 from ..store.base import StoredChunk
 from .copies import definition_start, header_line
 
@@ -120,12 +121,26 @@ def _tighten(run: list[StoredChunk], symbol: str) -> tuple[int, int, str]:
     lines = [""] * (max(c.end_line for c in run) - start + 1)  # blank lines between chunks
     for c in run:
         lines[c.start_line - start : c.end_line - start + 1] = c.text.split("\n")
-    head = definition_start(run[0].text, symbol)
+    head = _doc_above(lines, definition_start(run[0].text, symbol))
     indent = _indent(lines[header_line(run[0].text, symbol)])
     tail = len(lines) - 1
     while tail > head and _CLOSER.match(lines[tail]) and _indent(lines[tail]) < indent:
         tail -= 1
     return start + head, start + tail, "\n".join(lines[head : tail + 1])
+
+
+def _doc_above(lines: list[str], head: int) -> int:
+    """`head` moved up over a doc comment (`/** ... */`, `///`) that ends at most DOC_GAP blank
+    lines above it, as the chunker keeps such a comment with its definition."""
+    row = head - 1
+    while row >= 0 and head - row - 1 < DOC_GAP and not lines[row].strip():
+        row -= 1
+    if row < 0 or row == head - 1 or not (lines[row].rstrip().endswith("*/")
+                                          or lines[row].lstrip().startswith("///")):
+        return head
+    while row > 0 and lines[row - 1].lstrip().startswith(("/*", "*", "///")):
+        row -= 1
+    return row if lines[row].lstrip().startswith(("/**", "///")) else head
 
 
 def _indent(line: str) -> int:
