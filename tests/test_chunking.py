@@ -375,3 +375,10 @@ def test_oversized_functions_split_within_limits(n: int, blanks: set[int], width
     check_invariants(text, chunks)
     for c in chunks:
         check_sizes(lines, c)
+
+
+def test_a_function_wrapped_in_several_calls_is_a_function() -> None:
+    text = ("var map = _curry2(_dispatchable(['fantasy-land/map', 'map'], _xmap,\n"
+            "  function map(fn, functor) {\n    return fn(functor);\n  }));\n")
+    (chunk,) = chunk_text(text, "javascript", "map.js")
+    assert (chunk.symbol, chunk.kind) == ("map", "function")

@@ -16,7 +16,7 @@ from nearcode.code.chunking import MAX_LINES, chunk_text
 from nearcode.code.roles import DECLARATION, DOC, EXAMPLE, GENERATED, IMPL, TEST, VENDOR, file_role
 from nearcode.config import Settings
 from nearcode.search import retrieval
-from nearcode.search.definitions import outline
+from nearcode.search.definitions import NAME_CHARS, outline
 from nearcode.search.similar import similar_at
 from nearcode.store.base import StoredChunk
 
@@ -259,3 +259,18 @@ def test_a_definition_leaves_out_what_was_merged_in_from_around_it() -> None:
     assert defs["Agent.poll"].text.split("\n")[0].strip() == "/// Waits for activity."
     assert [c for c in chunks if c.symbol == "Agent.stop"][0].end_line == 14  # premise: `}`
     assert (defs["Agent.stop"].start_line, defs["Agent.stop"].end_line) == (10, 13)
+
+
+def test_a_destructuring_import_is_named_by_its_statement_on_one_line() -> None:
+    text = textwrap.dedent("""\
+        const {
+          PoolMissingUpstreamError,
+          InvalidArgumentError
+        } = require('../core/errors')
+        const kUrl = Symbol('url')
+        """)
+    defs = outline("pool.js", _stored(text, "javascript", "pool.js"))
+    assert defs and all("\n" not in d.name for d in defs)
+    statement = ("const { PoolMissingUpstreamError, InvalidArgumentError } = "
+                 "require('../core/errors')")
+    assert defs[0].name == f"pool.js: {statement[:NAME_CHARS - 1]}…"

@@ -230,7 +230,8 @@ async def test_streamable_http(workspace: Path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}/mcp"
-        for _ in range(100):
+        for _ in range(600):  # up to a minute: the server imports its stack first
+            assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break

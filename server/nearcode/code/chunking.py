@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # Bump when chunk boundaries or embedded texts change: indexes made by another version are
 # chunked again on their next sync.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 MAX_LINES = 60  # a chunk longer than this is split on line boundaries
 MAX_CHARS = 2400  # ... and so is one with more characters than this
 MIN_CHARS = 80  # code between definitions with fewer non-blank characters joins a neighbour

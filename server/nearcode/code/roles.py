@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -59,6 +59,7 @@ def _spec(role: str) -> pathspec.PathSpec[Any]:
     return pathspec.GitIgnoreSpec.from_lines(_GLOBS[role])
 
 
+@lru_cache(maxsize=1 << 16)
 def path_role(path: str) -> str:
     """The role a workspace-relative path's conventions give its file (vendored before tests
     before examples before generated before docs before declarations; else implementation)."""
@@ -91,10 +92,9 @@ def file_role(path: str, first_text: str = "") -> str:
 TEST_MODULES = frozenset({"tests", "test"})  # a definition inside one of these is a test
 
 
-def definition_role(path: str, symbol: str | None, first_text: str = "") -> str:
-    """The role of a definition: its file's, except that one inside a `tests` module of an
-    implementation file (Rust's `mod tests { ... }`) is a test."""
-    role = file_role(path, first_text)
+def definition_role(role: str, symbol: str | None) -> str:
+    """The role of a definition in a file of `role`: the file's, except that one inside a
+    `tests` module of an implementation file (Rust's `mod tests { ... }`) is a test."""
     if role == IMPL and symbol and TEST_MODULES.intersection(symbol.split(".")[:-1]):
         return TEST
     return role

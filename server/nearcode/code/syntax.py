@@ -14,6 +14,7 @@ from typing import Any
 from .languages import LanguageSpec
 
 MAX_NESTING = 8  # how deep to look through non-definition nodes for definitions
+MAX_WRAPPING = 3  # calls around a function value that still make a function definition
 DOC_GAP = 2  # blank lines that may stand between a doc comment and its definition
 _NOT_DOCS = ("@license", "copyright", "@file", "@module", "@fileoverview", "eslint-")
 
@@ -112,6 +113,9 @@ def _definition(node: Any, spec: LanguageSpec) -> tuple[str, str, str | None, An
         is_fn = _is_function_value(decl.child_by_field_name("value"))
         if not (is_fn or multiline):
             return None
+        target = decl.child_by_field_name("name")
+        if target is not None and target.type in ("object_pattern", "array_pattern"):
+            return "function", "variable", None, node  # `const { a, b } = require(...)`
         return "function", "function" if is_fn else "variable", _name(decl), node
     if t == "expression_statement":
         expr = node.named_children[0] if node.named_child_count else None
@@ -160,14 +164,16 @@ def _receiver_type(receiver: Any) -> str | None:
     return _text(typ).lstrip("*").split("[")[0].strip() or None
 
 
-def _is_function_value(value: Any) -> bool:
-    """A function, or a call wrapping one (`_curry2(function add(a, b) {...})`)."""
+def _is_function_value(value: Any, depth: int = 0) -> bool:
+    """A function, or calls wrapping one (`_curry2(_dispatchable([...], _xmap, function map()
+    {...}))`)."""
     if value is None:
         return False
     if value.type in _FUNCTION_VALUES:
         return True
     args = value.child_by_field_name("arguments") if value.type == "call_expression" else None
-    return args is not None and any(a.type in _FUNCTION_VALUES for a in args.named_children)
+    return args is not None and depth < MAX_WRAPPING and any(
+        _is_function_value(a, depth + 1) for a in args.named_children)
 
 
 def _name(node: Any) -> str | None:
@@ -194,7 +200,8 @@ def _name(node: Any) -> str | None:
 
 
 def _text(node: Any) -> str:
-    return str(node.text.decode("utf-8", "replace")).strip()
+    """A node's source on one line (a name never holds a line break)."""
+    return " ".join(node.text.decode("utf-8", "replace").split())
 
 
 def _last_named(node: Any) -> Any:

@@ -75,6 +75,7 @@ def _fence(code: str) -> str:
 
 
 def _cut(value: str) -> str:
+    value = " ".join(value.split())  # a header is one line
     return value if len(value) <= FIELD_CHARS else value[: FIELD_CHARS - 1] + "…"
 
 

@@ -119,12 +119,22 @@ class Group:
 
 
 _DEFINES = r"\b(def|class|function|func|fn|fun|sub|struct|interface|impl|trait|enum|type)\s+"
+_DEFINES_RE = re.compile(_DEFINES)
 _LEADING = re.compile(r"^\s*(@|#|//|/\*|\*|--|\[|\#\[)")
 
 
 def _is_code(line: str) -> bool:
     s = line.strip()
     return bool(s) and not COMMENT_LINE.match(line) and not s.startswith(("@", '"""', "'''"))
+
+
+def _defines(line: str, name: str) -> bool:
+    """Whether `line` defines `name` (`def name`, `function name`, `fn name`...)."""
+    for m in _DEFINES_RE.finditer(line):
+        after = line[m.end():]
+        if after.startswith(name) and not after[len(name):len(name) + 1].isidentifier():
+            return True
+    return False
 
 
 def header_line(text: str, symbol: str | None) -> int:
@@ -134,9 +144,8 @@ def header_line(text: str, symbol: str | None) -> int:
     lines = text.split("\n")
     name = (symbol or "").rsplit(".", 1)[-1]
     if name:
-        defines = re.compile(_DEFINES + re.escape(name) + r"\b")
         for i, line in enumerate(lines):
-            if defines.search(line) and _is_code(line):
+            if name in line and _is_code(line) and _defines(line, name):
                 return i
         for i, line in enumerate(lines):
             if name in line and _is_code(line):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from ..code.roles import HEADER_LINES, definition_role, file_role
@@ -32,44 +32,121 @@ _NOT_STATEMENT = re.compile(
     r"^\s*(?:$|//|/\*|\*|#(?!\[)|--|\"\"\"|'''|'use strict'|\"use strict\")")
 
 
-@dataclass(frozen=True)
 class Definition:
-    """One definition of a file: lines start..end (1-based, inclusive) over its chunks.
+    """One definition of a file, over a run of its chunks (in file order).
 
-    `whole` is False for a section of line windows, whose hits keep the window's own lines
-    (a section can run for hundreds of lines)."""
+    Grouping is cheap; what reads the chunks' text (the lines without what was merged in, the
+    name of nameless code) is worked out on first use, for the few definitions shown. `whole`
+    is False for line windows, whose hits keep the window's own lines (a document's section
+    can run for hundreds of lines)."""
 
-    path: str
-    start_line: int
-    end_line: int
-    name: str
-    kind: str
-    role: str
-    chunk_ids: tuple[int, ...]
-    text: str
-    whole: bool = True
+    def __init__(self, path: str, key: object, chunks: list[StoredChunk], kind: str,
+                 role: str) -> None:
+        self.path = path
+        self.key = key
+        self.chunks = chunks
+        self.kind = kind
+        self.role = role
+        self.whole = chunks[0].kind not in WINDOW_KINDS
+        self.chunk_ids = tuple(c.id for c in chunks)
+
+    @cached_property
+    def _span(self) -> tuple[int, int, str]:
+        if isinstance(self.key, tuple) and self.key[0] == "symbol":
+            return _tighten(self.chunks, str(self.key[1]))
+        return (self.chunks[0].start_line, max(c.end_line for c in self.chunks),
+                "\n".join(c.text for c in self.chunks))
+
+    @property
+    def start_line(self) -> int:
+        return self._span[0]
+
+    @property
+    def end_line(self) -> int:
+        return self._span[1]
+
+    @property
+    def text(self) -> str:
+        return self._span[2]
+
+    @cached_property
+    def name(self) -> str:
+        base = PurePosixPath(self.path).name
+        if isinstance(self.key, tuple) and self.key[0] == "symbol":
+            return str(self.key[1])
+        if isinstance(self.key, tuple) and self.key[0] == "section":
+            return f"{base} › {self.key[1]}" if self.key[1] else f"{base} (top)"
+        c = self.chunks[0]
+        if c.kind in WINDOW_KINDS:
+            return f"{base}:{c.start_line}-{c.end_line}"
+        return f"{base}: {_first_statement(c.text)}"
+
+
+class Outline:
+    """A file's chunks, grouped into definitions on demand: `at(chunk_id)` finds the run of
+    chunks of one definition around a chunk without grouping the whole file."""
+
+    def __init__(self, path: str, chunks: Sequence[StoredChunk]) -> None:
+        self.path = path
+        self.ordered = sorted(chunks, key=lambda c: c.start_line)
+        self.index = {c.id: i for i, c in enumerate(self.ordered)}
+        first = self.ordered[0] if self.ordered else None
+        self.role = file_role(path, first.text if first and first.start_line <= HEADER_LINES
+                              else "")
+        self.kinds: dict[str, str] = {}
+        for c in self.ordered:
+            if c.symbol:
+                self.kinds.setdefault(c.symbol, c.kind)
+        self.headings = (_headings(self.ordered)
+                         if first is not None and first.language == "markdown" else [])
+        self._keys: dict[int, object] = {}
+        self._found: dict[int, Definition] = {}
+
+    def key(self, i: int) -> object:
+        if i not in self._keys:
+            self._keys[i] = _key(self.ordered[i], self.kinds, self.headings)
+        return self._keys[i]
+
+    def at(self, chunk_id: int) -> Definition | None:
+        """The definition that holds the chunk (None: not a chunk of this file)."""
+        i = self.index.get(chunk_id)
+        if i is None:
+            return None
+        if chunk_id not in self._found:
+            key = self.key(i)
+            lo = hi = i
+            if key is not None:
+                while lo > 0 and self.key(lo - 1) == key:
+                    lo -= 1
+                while hi + 1 < len(self.ordered) and self.key(hi + 1) == key:
+                    hi += 1
+            d = self._make(key, self.ordered[lo : hi + 1])
+            for c in d.chunks:
+                self._found[c.id] = d
+        return self._found[chunk_id]
+
+    def all(self) -> list[Definition]:
+        """Every definition of the file, in file order."""
+        out: list[Definition] = []
+        for c in self.ordered:
+            d = self.at(c.id)
+            if d is not None and (not out or out[-1] is not d):
+                out.append(d)
+        return out
+
+    def _make(self, key: object, run: list[StoredChunk]) -> Definition:
+        if isinstance(key, tuple) and key[0] == "symbol":
+            root = str(key[1])
+            return Definition(self.path, key, run, self.kinds.get(root, run[0].kind),
+                              definition_role(self.role, root))
+        if isinstance(key, tuple):
+            return Definition(self.path, key, run, "section", self.role)
+        return Definition(self.path, key, run, run[0].kind, self.role)
 
 
 def outline(path: str, chunks: Sequence[StoredChunk]) -> list[Definition]:
     """The definitions of the file at `path`, given all its stored chunks, in file order."""
-    ordered = sorted(chunks, key=lambda c: c.start_line)
-    if not ordered:
-        return []
-    first = ordered[0].text if ordered[0].start_line <= HEADER_LINES else ""
-    role = file_role(path, first)
-    kinds: dict[str, str] = {}
-    for c in ordered:
-        if c.symbol:
-            kinds.setdefault(c.symbol, c.kind)
-    headings = _headings(ordered) if ordered[0].language == "markdown" else []
-    runs: list[tuple[object, list[StoredChunk]]] = []
-    for c in ordered:
-        key = _key(c, kinds, headings)
-        if runs and key is not None and runs[-1][0] == key:
-            runs[-1][1].append(c)
-        else:
-            runs.append((key, [c]))
-    return [_definition(path, role, first, key, run, kinds) for key, run in runs]
+    return Outline(path, chunks).all()
 
 
 def _key(c: StoredChunk, kinds: dict[str, str], headings: list[tuple[int, str]]) -> object:
@@ -89,28 +166,6 @@ def _root(symbol: str, kinds: dict[str, str]) -> str:
         if kinds.get(prefix) in ABSORBING_KINDS:
             return prefix
     return symbol
-
-
-def _definition(path: str, role: str, first: str, key: object, run: list[StoredChunk],
-                kinds: dict[str, str]) -> Definition:
-    base = PurePosixPath(path).name
-    start, end = run[0].start_line, max(c.end_line for c in run)
-    text = "\n".join(c.text for c in run)
-    ids = tuple(c.id for c in run)
-    if isinstance(key, tuple) and key[0] == "symbol":
-        root = str(key[1])
-        start, end, text = _tighten(run, root)
-        return Definition(path, start, end, root, kinds.get(root, run[0].kind),
-                          definition_role(path, root, first), ids, text)
-    if isinstance(key, tuple) and key[0] == "section":
-        name = f"{base} › {key[1]}" if key[1] else f"{base} (top)"
-        return Definition(path, start, end, name, "section", role, ids, text, whole=False)
-    c = run[0]
-    if c.kind in WINDOW_KINDS:
-        return Definition(path, start, end, f"{base}:{start}-{end}", c.kind, role, ids, text,
-                          whole=False)
-    return Definition(path, start, end, f"{base}: {_first_statement(c.text)}", c.kind, role,
-                      ids, text)
 
 
 def _tighten(run: list[StoredChunk], symbol: str) -> tuple[int, int, str]:
@@ -148,12 +203,25 @@ def _indent(line: str) -> int:
 
 
 def _first_statement(text: str) -> str:
-    """The first line of code (not a comment, docstring or blank), cut to NAME_CHARS."""
-    line = next((ln.strip() for ln in text.split("\n") if not _NOT_STATEMENT.match(ln)), "")
-    if not line:
-        line = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
-        line = line.lstrip("/*#-\"' ").strip()
+    """The first statement (not a comment, docstring or blank), on one line (a statement that
+    opens a bracket runs on until it is closed), cut to NAME_CHARS."""
+    lines = text.split("\n")
+    i = next((i for i, ln in enumerate(lines) if not _NOT_STATEMENT.match(ln)), None)
+    if i is None:
+        line = next((ln.strip() for ln in lines if ln.strip()), "").lstrip("/*#-\"' ").strip()
+    else:
+        parts = [lines[i].strip()]
+        depth = _depth(parts[0])
+        while depth > 0 and i + 1 < len(lines) and sum(map(len, parts)) < NAME_CHARS:
+            i += 1
+            parts.append(lines[i].strip())
+            depth += _depth(parts[-1])
+        line = " ".join(p for p in parts if p)
     return line if len(line) <= NAME_CHARS else line[: NAME_CHARS - 1] + "…"
+
+
+def _depth(line: str) -> int:
+    return sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
 
 
 def _headings(chunks: Sequence[StoredChunk]) -> list[tuple[int, str]]:

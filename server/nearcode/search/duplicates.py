@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import pathspec
 
 from ..code.likeness import Tokens, code_tokens, lexical_similarity
-from ..code.roles import definition_role
+from ..code.roles import definition_role, file_role
 from ..config import Settings
 from ..store.base import Filter, StoredChunk
 from .copies import Group, Member, Pair, definition_start, group_pairs, member_order
@@ -80,7 +80,7 @@ class _Catalog:
         self.options = options
         self.spec = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
         self.entries: dict[tuple[int, int], tuple[Member, Tokens] | None] = {}
-        self.heads: dict[tuple[int, str], str] = {}  # first chunk's text of each file met
+        self.roles: dict[tuple[int, str], str] = {}  # role of each file met (code/roles.py)
 
     def add(self, src: int, chunk: StoredChunk) -> tuple[Member, Tokens] | None:
         key = (src, chunk.id)
@@ -98,15 +98,15 @@ class _Catalog:
             return None
         member = Member(self.sources[src].root, chunk.path, chunk.start_line + skip,
                         chunk.end_line, chunk.symbol, chunk.kind, chunk.language, text, chunk.id,
-                        definition_role(chunk.path, chunk.symbol, self._head(src, chunk.path)))
+                        definition_role(self._role(src, chunk.path), chunk.symbol))
         return member, tokens
 
-    def _head(self, src: int, path: str) -> str:
-        """The first lines of a file (where a generated-code header would be)."""
-        if (src, path) not in self.heads:
+    def _role(self, src: int, path: str) -> str:
+        """What a file is for, from its path and first lines (a generated-code header)."""
+        if (src, path) not in self.roles:
             first = self.sources[src].store.chunk_at(path, 1)
-            self.heads[(src, path)] = first.text if first is not None else ""
-        return self.heads[(src, path)]
+            self.roles[(src, path)] = file_role(path, first.text if first is not None else "")
+        return self.roles[(src, path)]
 
     def excluded(self, path: str) -> bool:
         return self.spec is not None and self.spec.match_file(path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,8 +24,8 @@ from ..code.likeness import code_tokens, lexical_similarity
 from ..code.roles import IMPL, ROLES, without_tests
 from ..config import Settings
 from ..embed.base import Embedder
-from ..store.base import Filter, IndexStore, StoredChunk
-from .definitions import Definition, outline
+from ..store.base import FileState, Filter, IndexStore, StoredChunk
+from .definitions import Definition, Outline
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ PREVIEW_LINES = 3
 MAX_QUERY_CHARS = 100_000  # a longer query is refused (input, not a document to embed)
 CHUNKS_PER_HIT = 3  # chunks ranked per definition hit asked for ...
 MIN_CHUNKS = 30  # ... and at least this many
+OUTLINES_KEPT = 512  # files whose outline (chunks grouped into definitions) is kept
 
 # How much a match in a file that is not implementation code counts, relative to the same match
 # in implementation (a prior, not a filter: a test that matches twice as well still comes
@@ -118,6 +120,8 @@ class Retriever:
         self.sources = list(sources)
         self.embedder = embedder
         self.settings = settings
+        self._outlines: dict[tuple[Path, str, FileState | None], Outline] = {}
+        self._outlines_lock = threading.Lock()  # queries run on several threads
 
     def embed_query(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.embedder.embed_batch([text])[0]
@@ -158,28 +162,21 @@ class Retriever:
         """Chunk hits (best first) → at most `limit` definition hits: a definition scores its
         best chunk's score times its file's role prior (implementation first), and a hit never
         overlaps a better one of its file."""
-        outlines: dict[tuple[Path, str], dict[int, Definition]] = {}
-        best: dict[tuple[Path, str, int, int], Hit] = {}
+        best: dict[tuple[Path, str, int], tuple[float, Hit, Definition]] = {}
         for h in ranked:
-            key = (h.root, h.path)
-            if key not in outlines:
-                outlines[key] = {cid: d for d in outline(h.path, self._file_chunks(h))
-                                 for cid in d.chunk_ids}
-            d = outlines[key].get(h.chunk_id)
+            d = self._outline(h).at(h.chunk_id)
             if d is None:  # changed since it was ranked: skip it
                 continue
-            ident = (h.root, h.path, d.start_line, d.end_line)
-            if ident in best:
-                continue
-            lines = (d.start_line, d.end_line) if d.whole and not chunks else (
-                h.start_line, h.end_line)
-            text = d.text if d.whole and not chunks else h.text
-            best[ident] = replace(h, start_line=lines[0], end_line=lines[1], symbol=d.name,
-                                  kind=d.kind, text=text, role=d.role,
-                                  score=h.score * ROLE_PRIOR.get(d.role, 1.0)
-                                  * KIND_PRIOR.get(d.kind, 1.0))
+            ident = (h.root, h.path, d.chunk_ids[0])
+            if ident not in best:  # its best chunk came first
+                prior = ROLE_PRIOR.get(d.role, 1.0) * KIND_PRIOR.get(d.kind, 1.0)
+                best[ident] = (h.score * prior, h, d)
         out: list[Hit] = []
-        for hit in sorted(best.values(), key=lambda x: -x.score):
+        for score, h, d in sorted(best.values(), key=lambda x: -x[0]):
+            own = d.whole and not chunks
+            hit = replace(h, start_line=d.start_line if own else h.start_line,
+                          end_line=d.end_line if own else h.end_line, symbol=d.name,
+                          kind=d.kind, text=d.text if own else h.text, role=d.role, score=score)
             if not any(o.root == hit.root and o.path == hit.path
                        and o.start_line <= hit.end_line and hit.start_line <= o.end_line
                        for o in out):
@@ -188,9 +185,21 @@ class Retriever:
                 break
         return out
 
-    def _file_chunks(self, h: Hit) -> list[StoredChunk]:
-        src = next(s for s in self.sources if s.root == h.root)
-        return src.store.chunks_of_file(h.path)
+    def _outline(self, h: Hit) -> Outline:
+        """The outline of a hit's file, kept while the file's indexed state stays the same
+        (a file's chunks are rewritten whole, with a new state, when it changes)."""
+        store = next(s for s in self.sources if s.root == h.root).store
+        state = store.file_state(h.path)
+        key = (h.root, h.path, state)
+        with self._outlines_lock:
+            found = self._outlines.pop(key, None)
+        if found is None or found.at(h.chunk_id) is None:
+            found = Outline(h.path, store.chunks_of_file(h.path))
+        with self._outlines_lock:
+            self._outlines[key] = found  # most recently used last
+            while len(self._outlines) > OUTLINES_KEPT:
+                del self._outlines[next(iter(self._outlines))]
+        return found
 
     # -- fusion
 
