@@ -21,6 +21,7 @@ export const SERVER_SETTINGS = [
   'maxDiagnosticsPerFile',
   'store',
   'watch',
+  'includeTests',
 ] as const;
 
 export type ServerSetting = (typeof SERVER_SETTINGS)[number];
