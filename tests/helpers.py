@@ -190,3 +190,30 @@ FUNCTION = textwrap.dedent("""\
                 total += item.price * item.count
         return round(total * (1 + rate), 2)
     """)
+
+
+# ----------------------------------------------------------------------------- planted secrets
+
+
+def fake_tokens() -> dict[str, str]:
+    """A fake credential of each kind code/secrets.py detects, by tool. Built from parts at run
+    time, so that no test file holds a token-shaped string itself."""
+    alnum = "Zq8Rt2Lm5Xw9Kd4Hv7Nb3Pc6"  # 24 characters
+    b64 = "MIIEowIBAAKCAQEA" + alnum * 3
+    return {
+        "github": "ghp" + "_" + (alnum * 2)[:36],
+        "github-oauth": "gho" + "_" + (alnum * 2)[:36],
+        "github-pat": "github" + "_pat_" + alnum[:22] + "_" + (alnum * 3)[:59],
+        "aws": "AK" + "IA" + "Q7ZL4WTH2M9XK3PV",
+        "aws-secret": "aws_secret_access_key = " + (alnum * 2)[:40],
+        "slack": "xo" + "xb-" + "123456789012-1234567890123-" + alnum,
+        "npm": "npm" + "_" + (alnum * 2)[:36],
+        "pypi": "pypi" + "-AgE" + "IcHlwaS5vcmc" + alnum * 3,
+        "google": "AI" + "za" + (alnum * 2)[:35],
+        "openai": "sk" + "-proj-" + alnum * 5,
+        "openai-legacy": "sk" + "-" + (alnum * 2)[:48],
+        "private-key": "-----BEGIN " + "RSA PRIVATE KEY-----\n" + b64 + "\n" + b64 + "\n-----END "
+                       + "RSA PRIVATE KEY-----",
+        "gcp-service-account": '{"type": "service_account", "private_key": "-----BEGIN '
+                               + 'PRIVATE KEY-----\\n' + b64 + '\\n-----END PRIVATE KEY-----\\n"}',
+    }

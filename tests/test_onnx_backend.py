@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -26,6 +29,9 @@ from nearcode.embed import onnx_backend, registry  # noqa: E402
 from nearcode.embed.base import MAX_TOKENS, ModelError  # noqa: E402
 from nearcode.embed.onnx_backend import OnnxEmbedder  # noqa: E402
 from nearcode.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
+from nearcode.index.indexer import Indexer  # noqa: E402
+from nearcode.search.retrieval import Retriever, Source  # noqa: E402
+from nearcode.store.sqlite import Store  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -223,3 +229,90 @@ def test_queries_run_without_torch(shared_cache: Path) -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def test_a_text_alone_equals_the_same_text_in_any_batch(exported: Exported) -> None:
+    """Dynamic int8 scales activations per run: each text runs alone, so its vector does not
+    depend on its neighbours (it did, by up to 0.01 of cosine, in batches of 16)."""
+    texts = exported.texts[:24]
+    together = exported.int8.embed_batch(texts)
+    alone = np.vstack([exported.int8.embed_batch([t]) for t in texts])
+    reversed_ = exported.int8.embed_batch(texts[::-1])[::-1]
+    assert np.array_equal(together, alone) and np.array_equal(together, reversed_)
+
+
+def _chunk_vectors(store: Any) -> dict[tuple[str, int, int, str], np.ndarray]:
+    rows = store.db.execute("SELECT c.id, f.path, c.start_line, c.end_line, c.hash FROM chunks c"
+                            " JOIN files f ON f.id = c.file_id").fetchall()
+    vectors = store.vectors_of([r[0] for r in rows])
+    return {tuple(r[1:]): vectors[r[0]] for r in rows}
+
+
+_FILES = ["a.py", "b.py", "pkg/c.py", "pkg/d.py", "pkg/deep/e.py", "f.py"]
+_history_op = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(_FILES), st.lists(st.integers(0, 29), min_size=1,
+                                                                   max_size=3)),
+    st.tuples(st.just("delete"), st.sampled_from(_FILES)),
+    st.tuples(st.just("rename"), st.sampled_from(_FILES), st.sampled_from(_FILES)),
+    st.tuples(st.just("branch"), st.integers(0, 10**6)),  # many files change at once
+    st.tuples(st.just("update"),),
+    st.tuples(st.just("sync"),),
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ops=st.lists(_history_op, min_size=3, max_size=10))
+def test_incremental_index_equals_a_fresh_one_with_int8(
+        shared_cache: Path, exported: Exported, tmp_path_factory: pytest.TempPathFactory,
+        ops: list[tuple[Any, ...]]) -> None:
+    """After edits, renames, deletes and branch switches, indexed one batch at a time, the index
+    holds the very vectors (and gives the very search order) of one built fresh."""
+    snippets = [t for t in exported.texts if 80 < len(t) < 900][:30]
+    base = tmp_path_factory.mktemp("history")
+    root = base / "ws"
+    root.mkdir()
+    indexer = Indexer(root, Store(base / "incremental.db"), exported.int8, Settings())
+    indexer.sync()
+    touched: set[str] = set()
+    for op in ops:
+        if op[0] == "write":
+            (root / op[1]).parent.mkdir(parents=True, exist_ok=True)
+            (root / op[1]).write_text("\n\n\n".join(snippets[i] for i in op[2]) + "\n")
+            touched.add(op[1])
+        elif op[0] == "delete" and (root / op[1]).exists():
+            (root / op[1]).unlink()
+            touched.add(op[1])
+        elif op[0] == "rename" and (root / op[1]).exists() and op[1] != op[2]:
+            (root / op[2]).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(root / op[1], root / op[2])
+            touched |= {op[1], op[2]}
+        elif op[0] == "branch":
+            pick = random.Random(op[1])
+            for name in _FILES:
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_text("\n\n\n".join(pick.sample(snippets, 2)) + "\n")
+            indexer.sync()  # the watcher's storm of events becomes a full sync
+            touched.clear()
+        elif op[0] == "update":
+            indexer.update(sorted(touched))
+            touched.clear()
+        elif op[0] == "sync":
+            indexer.sync()
+            touched.clear()
+    indexer.update(sorted(touched))
+    fresh = Indexer(root, Store(base / "fresh.db"), exported.int8, Settings())
+    fresh.sync()
+    got, want = _chunk_vectors(indexer.store), _chunk_vectors(fresh.store)
+    assert got.keys() == want.keys()
+    worst = max((float(np.abs(got[k] - want[k]).max()) for k in want), default=0.0)
+    assert worst <= 1e-6, worst
+    for query in ("wrap text to a width", "binary search insertion point", "decode JSON"):
+        order = [[(h.path, h.start_line) for h in Retriever(
+            [Source(root, ix.store)], exported.int8, Settings()).search(query, 10)]
+            for ix in (indexer, fresh)]
+        assert order[0] == order[1]
+    indexer.store.close()
+    fresh.store.close()

@@ -77,6 +77,9 @@ class IndexLease:
             return True
         except BlockingIOError:
             return False
+        except OSError as exc:  # no lock file can be made here: write unlocked, as on Windows
+            log.warning("cannot lock %s (%s)", self.path, exc.strerror or exc)
+            return True
 
     def try_shared(self) -> bool:
         return self._try(fcntl.LOCK_SH if fcntl else 0)
@@ -116,7 +119,7 @@ class ServerLeases:
         when `stop` is set first)."""
         for folder in self.ws.folders:
             path = lock_path(folder)
-            if path is None:
+            if path is None or folder.store.read_only:  # a read-only index is never written
                 continue
             lease = IndexLease(path)
             told = False

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from ..app.workspace import Workspace
-from ..config import Settings, default_db_path
+from ..config import Settings, db_path_for, default_db_path
 from ..config import load as load_settings
 from ..errors import InvalidInput
 from ..index.folder import check_root
 from ..index.indexer import Progress, Report
 from ..search.retrieval import Hit
+from ..store import indexfile
+from ..store.pg_db import is_url
 
 EXIT_USAGE = 2
 BACKENDS = ["auto", "onnx", "onnx-fp32", "torch"]
@@ -75,10 +77,14 @@ def root_of(args: argparse.Namespace) -> Path:
 
 @contextmanager
 def open_workspace(args: argparse.Namespace, root: Path | None = None,
-                   write_shared: bool = False) -> Iterator[Workspace]:
-    """The workspace of `root` (default: `root_of(args)`), closed on the way out."""
+                   write_shared: bool = False, repair: bool = False) -> Iterator[Workspace]:
+    """The workspace of `root` (default: `root_of(args)`), closed on the way out. `repair`:
+    an index of nearcode's with corrupt pages is set aside first (a new one is built)."""
     root = check_root(root) if root is not None else root_of(args)
-    ws = Workspace([root], settings_for(root, args), write_shared=write_shared)
+    settings = settings_for(root, args)
+    if repair and not is_url(settings.store):
+        indexfile.set_aside_if_damaged(db_path_for(root, settings))
+    ws = Workspace([root], settings, write_shared=write_shared)
     try:
         yield ws
     finally:

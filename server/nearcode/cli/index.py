@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import trust
 from ..config import db_path_for
+from ..store.base import StoreError
 from ..store.factory import open_store
 from ..store.pg_db import is_url
 from .common import (
@@ -42,7 +43,12 @@ def register(sub: Any) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    with open_workspace(args, write_shared=True) as ws:  # with --store: CI builds the index
+    # --rebuild sets an index with corrupt pages aside first: it could not even be emptied
+    with open_workspace(args, write_shared=True, repair=args.rebuild) as ws:
+        for folder in ws.folders:
+            if folder.store.read_only:
+                raise StoreError(f"{folder.store.path} cannot be written (a read-only folder); "
+                                 "point NEARCODE_CACHE_DIR or --db somewhere writable")
         if args.rebuild:
             for folder in ws.folders:
                 folder.store.ensure_model(ws.embedder.model_id, ws.embedder.dim, rebuild=True)

@@ -2,11 +2,11 @@
 
 The model folder's transformer is exported to ONNX once (torch is only needed for that) and, for
 the default int8 variant, quantised with dynamic int8 quantisation (weights per output channel,
-activations per batch). The files are cached under `<cache>/onnx/<fingerprint>/`, written under a
+activations per run). The files are cached under `<cache>/onnx/<fingerprint>/`, written under a
 temporary name and renamed, with a file lock so that two processes never export at once.
 Inference needs only onnxruntime, tokenizers and numpy: tokenize (truncating at the model's
-max_seq_length from the end, so a chunk's header and start survive), sort by token length so each
-batch pads little, run, mean-pool over the attention mask, normalise, restore the order.
+max_seq_length from the end, so a chunk's header and start survive), run each text alone (so its
+vector depends on it alone: an index does not depend on its history), mean-pool, normalise.
 
 Quantisation recipe: on x86 without VNNI the u8×s8 kernels may saturate, so weights are reduced
 to 7 bits there (`int8r7`, a little less accurate); the recipe is part of `model_id`.
@@ -53,14 +53,13 @@ class OnnxEmbedder:
     `embed_batch`), which takes seconds once per model and machine; later processes reuse them.
     """
 
-    def __init__(self, folder: Path, name: str, quantized: bool = True,
-                 batch_size: int = 16) -> None:
+    def __init__(self, folder: Path, name: str, quantized: bool = True) -> None:
         self.folder = folder
-        # Batches of similar lengths; their size trades speed for memory (activations grow with
-        # batch x width^2). At 128 tokens, int8, 2 cores, 1,200 chunks of C_context: batch 4
-        # 184-189 chunks/s at a peak RSS of 235 MB, 16: 216-234 at 307 MB, 32: 213 at 407 MB,
-        # 64: 179 at 564 MB. At 256 tokens 4 was best.
-        self.batch_size = batch_size
+        # Each text runs alone: dynamic int8 scales activations per run, so in a batch a text's
+        # vector depended on its neighbours (cosine 0.990 at worst, 16 per batch) and an index
+        # on its history. Alone, nothing is padded: 400 stdlib chunks, 2 cores, against batches
+        # of 16: CPU time 0.90x, wall 1.02x (5 pairs), peak memory 126 MB instead of 219.
+        self.batch_size = 1
         self.quantized = quantized
         self.transformer_folder = _transformer_folder(folder)
         self.max_seq_length = min(_max_seq_length(folder, self.transformer_folder), MAX_TOKENS)
@@ -68,7 +67,9 @@ class OnnxEmbedder:
         self.dim = read_dim(folder)
         self.fingerprint = fingerprint(self.transformer_folder)
         self.variant = _int8_recipe() if quantized else "fp32"
-        self.model_id = f"{name}@{self.fingerprint}/onnx-{self.variant}-{self.max_seq_length}t"
+        # "-alone": int8 vectors of batches (before) differ from these, so indexes re-embed once
+        self.model_id = (f"{name}@{self.fingerprint}/onnx-{self.variant}-{self.max_seq_length}t"
+                         + ("-alone" if quantized else ""))
         self.cache = cache_dir() / "onnx" / self.fingerprint
         self._tokenizer: Tokenizer | None = None
         self._session: ort.InferenceSession | None = None
@@ -125,23 +126,15 @@ class OnnxEmbedder:
         if self._session is None:
             self.load()
         assert self._tokenizer is not None and self._session is not None
-        encodings = self._tokenizer.encode_batch(list(texts))
-        lengths = np.array([len(e.ids) for e in encodings])
-        order = np.argsort(lengths, kind="stable")  # length buckets: little padding per batch
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                ids[r, : lengths[i]] = encodings[i].ids
-                mask[r, : lengths[i]] = 1
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            ids = np.array([encoding.ids], dtype=np.int64)  # (1, length): alone, no padding
+            mask = np.ones_like(ids)
             feeds = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self._inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self._session.run(None, feeds)[0]  # (batch, width, hidden)
-            out[rows] = self._pool(hidden, mask)
+            hidden = self._session.run(None, feeds)[0]  # (1, length, hidden)
+            out[row] = self._pool(hidden, mask)[0]
         return normalize(out)
 
     def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

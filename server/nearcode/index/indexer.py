@@ -21,7 +21,7 @@ from ..code.chunking import CHUNKER_VERSION, Chunk, chunk_text
 from ..code.languages import language_for_path
 from ..config import Settings
 from ..embed.base import Embedder
-from ..store.base import FileState, IndexStore
+from ..store.base import FileState, IndexStore, StoreError
 from . import scan
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,15 @@ class Indexer:
         self.filter = scan.FileFilter(self.root, settings, inner)
         self.buffers: dict[str, str] = {}  # rel path -> unsaved text
         self._buffer_lock = threading.Lock()
+        self._told_read_only = False
 
     # -- entry points
 
     def sync(self, progress: ProgressFn | None = None,
              cancel: threading.Event | None = None) -> Report:
         """Bring the whole index in line with the folder."""
+        if self._read_only():
+            return Report()
         started = time.monotonic()
         previous = self.store.model_id
         self.reason = None
@@ -131,6 +134,8 @@ class Indexer:
 
     def update(self, rel_paths: Iterable[str], progress: ProgressFn | None = None) -> Report:
         """Re-check these paths (created, changed, deleted or renamed on disk)."""
+        if self._read_only():
+            return Report()
         started = time.monotonic()
         report = Report()
         known = self.store.file_states()
@@ -165,9 +170,18 @@ class Indexer:
     def set_buffer(self, rel: str, text: str) -> Report:
         """Index an editor buffer's unsaved text in place of the file on disk."""
         report = Report()
+        if self._read_only():
+            return report
         reason = self.filter.name_skip_reason(rel)
         if reason is None and len(text) > self.filter.max_bytes:
             reason = f"larger than {self.filter.max_bytes} bytes"
+        if reason is None:
+            try:
+                scan.check_text(text)
+            except scan.SkippedFile as exc:  # a secret or a NUL: the file on disk counts
+                _log_skip(rel, str(exc))
+                report = self.drop_buffer(rel)
+                reason = str(exc)
         if reason is not None:
             report.skipped[rel] = reason
             return report
@@ -192,6 +206,20 @@ class Indexer:
     def buffer_text(self, rel: str) -> str | None:
         with self._buffer_lock:
             return self.buffers.get(rel)
+
+    def _read_only(self) -> bool:
+        """True for an index that cannot be written: it is searched as it is (it must hold
+        this model's vectors, or its answers would be noise)."""
+        if not self.store.read_only:
+            return False
+        if self.store.model_id != self.embedder.model_id:
+            raise StoreError(f"{self.store.path} cannot be written and holds vectors of "
+                             f"{self.store.model_id}, not of {self.embedder.model_id}")
+        if not self._told_read_only:
+            self._told_read_only = True
+            log.warning("%s cannot be written (a read-only folder): searching it as it is, "
+                        "without updating it", self.store.path)
+        return True
 
     # -- the pipeline
 
@@ -226,6 +254,7 @@ class Indexer:
         try:
             content = scan.read(self.root / info.path)
         except scan.SkippedFile as exc:
+            _log_skip(info.path, str(exc))
             report.skipped[info.path] = str(exc)
             if state is not None:
                 self.store.delete_file(info.path)
@@ -268,6 +297,11 @@ def _recorded_mtime(mtime_ns: int) -> int:
     the next look reads and hashes it again instead of trusting an unchanged mtime and size
     (git's "racily clean" entries); the real mtime once the file is older."""
     return 0 if time.time_ns() - mtime_ns < RACY_NS else mtime_ns
+
+
+def _log_skip(rel: str, reason: str) -> None:
+    if reason.startswith("secret"):  # the user should know why a file is missing from results
+        log.warning("not indexing %s (%s)", rel, reason)
 
 
 def _model_name(model_id: str) -> str:

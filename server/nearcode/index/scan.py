@@ -2,8 +2,9 @@
 
 Left out: what .gitignore (at any depth), .git/info/exclude and .nearcodeignore exclude, the
 default excludes (VCS folders, dependencies, virtualenvs, build outputs), symlinks that lead
-outside the folder, secret files (never indexed, even when open in the editor), files over the
-size limit, binaries, minified one-line bundles, and file types that are not code or text.
+outside the folder, secret files and files that hold a secret (code/secrets.py: never indexed,
+even when open in the editor), files over the size limit, binaries, minified one-line bundles,
+and file types that are not code or text. In the user's home folder, its dot-folders.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pathspec
 
+from ..code import secrets
 from ..code.languages import language_for_path
 from ..config import Settings
 
@@ -30,15 +32,8 @@ DEFAULT_EXCLUDES = (
     "*.min.js", "*.min.css", "*.map", "package-lock.json", "yarn.lock", "pnpm-lock.yaml",
     "poetry.lock", "Cargo.lock", "uv.lock", "*.lock",
 )
-SECRET_PATTERNS = (
-    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks",
-    "*.keystore", "*.crt", "*.cer", "*.der", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
-    "credentials", "credentials.*", "*credentials*.json", "*.credentials", ".netrc", ".npmrc",
-    ".pypirc", ".pgpass", "secrets.*", "*.secret", "*.secrets", ".htpasswd", "*.kdbx",
-    "service-account*.json", "*.tfvars", "*.tfstate",
-)
 IGNORE_FILES = (".gitignore", ".nearcodeignore")
-_SECRETS = pathspec.GitIgnoreSpec.from_lines(SECRET_PATTERNS)
+NOT_UTF8 = "its name is not valid UTF-8"
 BINARY_SNIFF = 8192
 MINIFIED_LINE = 5000  # a file whose lines average longer than this is machine-made
 
@@ -67,7 +62,14 @@ class SkippedFile(Exception):
 
 def is_secret(rel_path: str) -> bool:
     """True for files that look like credentials or keys; they never enter the index."""
-    return _SECRETS.match_file(rel_path)
+    return secrets.is_secret_name(rel_path)
+
+
+def _is_home(root: Path) -> bool:
+    try:
+        return root == Path.home().resolve()
+    except (OSError, RuntimeError):  # no home folder known
+        return False
 
 
 class FileFilter:
@@ -84,6 +86,8 @@ class FileFilter:
         self._inner = {r for r in (self.relative(p) for p in inner) if r not in (None, ".")}
         self.max_bytes = settings.max_file_bytes
         root_lines = list(DEFAULT_EXCLUDES) + list(settings.exclude)
+        if _is_home(self.root):  # tools keep their configuration and tokens in dot-folders
+            root_lines += secrets.HOME_LEFT_OUT
         info_exclude = self.root / ".git" / "info" / "exclude"
         if info_exclude.is_file():
             root_lines += _read_lines(info_exclude)
@@ -138,6 +142,8 @@ class FileFilter:
     def name_skip_reason(self, rel_path: str) -> str | None:
         """Why `rel_path` is not indexed judging by its name alone (secrets, file types,
         ignore rules, its link target), or None. Also applies to unsaved editor buffers."""
+        if not encodable(rel_path):
+            return NOT_UTF8
         if self.secret(rel_path):
             return "secret"
         if language_for_path(rel_path) is None:
@@ -185,7 +191,8 @@ class FileFilter:
             rel_dir = "" if rel_dir == "." else rel_dir
             dirnames[:] = sorted(
                 d for d in dirnames
-                if not os.path.islink(os.path.join(dirpath, d))
+                if _named_in_utf8(f"{rel_dir}/{d}/" if rel_dir else f"{d}/")
+                and not os.path.islink(os.path.join(dirpath, d))
                 and not self.ignored(f"{rel_dir}/{d}" if rel_dir else d, is_dir=True)
             )
             for name in filenames:
@@ -200,7 +207,9 @@ class FileFilter:
 
     def _accept_in_walk(self, rel: str) -> bool:
         # parent folders were already checked while walking; only the file itself is left
-        if is_secret(rel) or language_for_path(rel) is None or self.ignored(rel):
+        if not _named_in_utf8(rel) or is_secret(rel) or language_for_path(rel) is None:
+            return False
+        if self.ignored(rel):
             return False
         full = self.root / rel
         if full.is_symlink():  # folders that are links were not walked into
@@ -213,6 +222,23 @@ class FileFilter:
             return False
 
 
+def encodable(text: str) -> bool:
+    """False for text UTF-8 cannot carry: a file name that is not valid UTF-8 (Python holds its
+    bad bytes as surrogates) or a buffer with unpaired surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _named_in_utf8(rel_path: str) -> bool:
+    if encodable(rel_path):
+        return True
+    log.warning("skipping %s: %s", ascii(rel_path), NOT_UTF8)
+    return False
+
+
 def _read_lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -221,15 +247,29 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def decode(data: bytes) -> FileText:
-    """Decode file bytes as text, or raise SkippedFile for binaries and minified bundles."""
+    """Decode file bytes as text, or raise SkippedFile for binaries, minified bundles and text
+    that holds a secret."""
     if b"\0" in data[:BINARY_SNIFF]:
         raise SkippedFile("binary")
     text = data.decode("utf-8", errors="replace")
     if text.count("\ufffd") > max(8, len(text) // 100):
         raise SkippedFile("binary or not UTF-8")
+    check_text(text)
+    return FileText(text, hashlib.sha256(data).hexdigest())
+
+
+def check_text(text: str) -> None:
+    """Raise SkippedFile when text (a file's or an editor buffer's) is not to be indexed: it
+    holds a NUL (binary), is a minified bundle, or holds a secret (never partly indexed)."""
+    if "\0" in text:
+        raise SkippedFile("binary")
+    if not encodable(text):  # an editor buffer with unpaired surrogates
+        raise SkippedFile("not valid Unicode text")
     if len(text) > MINIFIED_LINE and len(text) / (text.count("\n") + 1) > MINIFIED_LINE:
         raise SkippedFile("minified")
-    return FileText(text, hashlib.sha256(data).hexdigest())
+    found = secrets.secret_in_text(text)
+    if found is not None:
+        raise SkippedFile(f"secret: holds {found}")
 
 
 def read(path: Path) -> FileText:

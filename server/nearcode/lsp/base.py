@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from cattrs import Converter
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
 from pygls.uris import to_fs_path
@@ -29,6 +32,7 @@ from ..errors import InvalidInput, NearcodeError
 from ..index.folder import Folder
 from ..search.similar import read_text
 from .params import ParamsError
+from .wire import NearcodeProtocol, read_messages
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +47,18 @@ def _converter() -> Converter:
     """pygls' converter, but nearcode's own requests keep their params as plain JSON, so that
     params.py can check them and say exactly what is wrong."""
     conv: Converter = default_converter()  # type: ignore[no-untyped-call]
-    conv.register_structure_hook(JsonRPCRequestMessage, lambda obj, cls: cls(**obj))
-    conv.register_structure_hook(JsonRPCNotification, lambda obj, cls: cls(**obj))
+    conv.register_structure_hook(JsonRPCRequestMessage, lambda obj, cls: cls(
+        id=obj["id"], method=obj["method"], jsonrpc=obj["jsonrpc"], params=obj.get("params")))
+    conv.register_structure_hook(JsonRPCNotification, lambda obj, cls: cls(
+        method=obj["method"], jsonrpc=obj["jsonrpc"], params=obj.get("params")))
+    conv.register_structure_hook(str, _strict_str)  # 3 or null is not a string: -32602
     return conv
+
+
+def _strict_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
 
 
 class NearcodeServer(LanguageServer):
@@ -53,6 +66,7 @@ class NearcodeServer(LanguageServer):
 
     def __init__(self, defaults: dict[str, Any] | None = None) -> None:
         super().__init__("nearcode", __version__, converter_factory=_converter,
+                         protocol_cls=NearcodeProtocol,
                          text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
         self.ws: Workspace | None = None
         self.service: IndexService | None = None
@@ -60,11 +74,52 @@ class NearcodeServer(LanguageServer):
         self.settings = config.Settings()
         self.roots: list[Path] = []
         self.problems: list[str] = []
+        self.failure: str | None = None  # why the workspace could not be opened
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queries = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nearcode-query")
         self.ready = asyncio.Event()  # set once `initialized` opened the workspace (or failed)
         self.defaults: dict[str, Any] = dict(defaults or {})  # settings from the command line
         self.on_indexed: list[IndexedFn] = []  # told which files the worker changed
+
+    # -- transport: pygls' loops, reading with wire.py (every request gets an answer)
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        self._stop_event = threading.Event()
+        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(read_messages(reader, self.wire, self._stop_event))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; stopping")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    def start_tcp(self, host: str, port: int) -> None:
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            await read_messages(reader, self.wire, stop)
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(serve())
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    @property
+    def wire(self) -> NearcodeProtocol:
+        assert isinstance(self.protocol, NearcodeProtocol)
+        return self.protocol
 
     # -- helpers used by the features
 
@@ -83,7 +138,7 @@ class NearcodeServer(LanguageServer):
         except TimeoutError:
             raise JsonRpcInternalError("nearcode is not initialized") from None
         if self.ws is None:
-            raise JsonRpcInternalError("nearcode is not initialized")
+            raise JsonRpcInternalError(self.failure or "nearcode is not initialized")
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self.queries, lambda: fn(*args))

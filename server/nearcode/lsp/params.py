@@ -83,6 +83,7 @@ def _str(raw: dict[str, Any], key: str, required: bool) -> str | None:
         return None
     if not isinstance(value, str):
         raise ParamsError(f"'{key}' must be a string")
+    _unicode(value, key)
     if len(value) > MAX_QUERY_CHARS:
         raise ParamsError(f"'{key}' is longer than {MAX_QUERY_CHARS} characters")
     return value
@@ -102,7 +103,18 @@ def _strings(raw: dict[str, Any], key: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ParamsError(f"'{key}' must be a list of strings")
+    for v in value:
+        _unicode(v, key)
     return tuple(value)
+
+
+def _unicode(value: str, key: str) -> None:
+    """Refuse text that UTF-8 cannot carry (an unpaired surrogate such as "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ParamsError(f"'{key}' holds an unpaired surrogate at position {exc.start}, "
+                          "which is not text") from None
 
 
 def _pos(raw: Any, key: str) -> Pos | None:
@@ -126,6 +138,7 @@ def _uri(raw: dict[str, Any], required: bool) -> str | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("uri"), str):
         raise ParamsError("'textDocument.uri' must be a string")
     uri: str = doc["uri"]
+    _unicode(uri, "textDocument.uri")
     return uri
 
 

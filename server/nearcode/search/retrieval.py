@@ -224,8 +224,15 @@ class Retriever:
         w_dense = weights.dense * self.settings.dense_weight
         w_lex = weights.lexical * self.settings.lexical_weight
         fused = fuse_scores(_top(dense, pool), _top(lex, pool), w_dense, w_lex, ceiling)
-        top = sorted(fused.items(), key=lambda kv: -kv[1])[:limit]
-        return self._hits(top)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        # equal scores (the same code in two files) are ordered by place, not by chunk id:
+        # ids depend on the index's history, and an answer must not
+        cut = min(limit, len(ranked))
+        while 0 < cut < len(ranked) and ranked[cut][1] == ranked[cut - 1][1]:
+            cut += 1
+        hits = sorted(self._hits(ranked[:cut]),
+                      key=lambda h: (-h.score, str(h.root), h.path, h.start_line))
+        return hits[:limit]
 
     def _hits(self, ranked: list[tuple[_Key, float]]) -> list[Hit]:
         by_source: dict[int, list[int]] = {}
@@ -252,7 +259,7 @@ def by_likeness(code: str, hits: Sequence[Hit]) -> list[Hit]:
     query = code_tokens(code)
     rescored = [replace(h, score=h.score + lexical_similarity(query, code_tokens(h.text)))
                 for h in hits]
-    return sorted(rescored, key=lambda h: -h.score)
+    return sorted(rescored, key=lambda h: (-h.score, str(h.root), h.path, h.start_line))
 
 
 def _pool(limit: int) -> int:

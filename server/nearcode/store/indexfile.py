@@ -9,13 +9,14 @@ a nearcode index, or it lies in nearcode's own cache folder of indexes.
 from __future__ import annotations
 
 import logging
+import os
 from enum import Enum
 from pathlib import Path
 
 from pysqlite3 import dbapi2 as sqlite3
 
 from ..config import cache_dir
-from .sqlite_db import MIGRATION_SET
+from .sqlite_db import MIGRATION_SET, connect_read_only
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _has_migrations(path: Path) -> bool | None:
     """True if the database records nearcode's migrations, False if it readably does not,
     None if it cannot be read."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        conn = connect_read_only(path)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if "_sqlite_migrations" not in tables:
@@ -70,6 +71,16 @@ def _has_migrations(path: Path) -> bool | None:
             conn.close()
     except sqlite3.DatabaseError:
         return None
+
+
+def writable(path: Path) -> bool:
+    """True when nearcode can create or write the index at `path` (its -wal and -shm files
+    beside it included); False in a read-only folder."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def owned_by_cache(path: Path) -> bool:
@@ -86,10 +97,44 @@ def set_aside(path: Path) -> Path | None:
     if classify(path) not in (Kind.BROKEN, Kind.INDEX):
         return None
     target = path.with_suffix(path.suffix + ".corrupt")
-    path.replace(target)
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.replace(target.with_name(target.name + suffix))
+    try:
+        path.replace(target)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.replace(target.with_name(target.name + suffix))
+    except OSError as exc:  # a read-only folder: the index stays where it is
+        log.warning("cannot set aside the unusable index %s: %s", path, exc.strerror or exc)
+        return None
     log.warning("set aside the unusable index %s as %s", path, target)
     return target
+
+
+def damaged(path: Path) -> str | None:
+    """What SQLite's quick check finds wrong in nearcode's index at `path` (corrupt pages), or
+    None when it reads whole (or is not an index of nearcode's: never touched)."""
+    kind = classify(path)
+    if kind is Kind.BROKEN:
+        return "it cannot be read"
+    if kind is not Kind.INDEX:
+        return None
+    try:
+        conn = connect_read_only(path)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    problems = [str(r[0]) for r in rows if r[0] != "ok"]
+    return problems[0] if problems else None
+
+
+def set_aside_if_damaged(path: Path) -> Path | None:
+    """Set nearcode's index at `path` aside when pages of it are corrupt (`damaged`), so that a
+    fresh one is built; returns the new name, or None when it is whole or not nearcode's."""
+    problem = damaged(path)
+    if problem is None:
+        return None
+    log.warning("the index %s is damaged (%s)", path, problem)
+    return set_aside(path)

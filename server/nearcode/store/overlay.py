@@ -42,6 +42,10 @@ class OverlayStore:
             (local.meta("overlay_deleted") or "").split("\n")) - {""}
         self._lock = threading.Lock()
 
+    @property
+    def read_only(self) -> bool:
+        return self.local.read_only
+
     # -- which paths are ours
 
     @property

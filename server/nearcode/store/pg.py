@@ -38,6 +38,8 @@ RANKED_ROWS = 10_000
 class PgStore:
     """One workspace folder's index inside a shared PostgreSQL database."""
 
+    read_only = False  # a database that refuses writes says so when written
+
     def __init__(self, url: str, key: str, root: Path | None = None) -> None:
         self.url = url
         self.path = url.split("@")[-1]  # shown to users: host/db, never the password

@@ -50,18 +50,24 @@ class Store:
             raise StoreError(f"{self.path} is not a usable nearcode index: a folder or a file "
                              "nearcode did not write, which it leaves alone; choose another "
                              "index path")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conns = Connections(self.path)
+        self.read_only = not indexfile.writable(self.path)  # e.g. a read-only cache folder
+        if self.read_only and not self.path.is_file():
+            raise StoreError(f"cannot create the index {self.path}: its folder cannot be "
+                             "written (point NEARCODE_CACHE_DIR or --db somewhere writable)")
+        self._conns = Connections(self.path, self.read_only)
         self.memory_bits = True  # False: coarse search in vec0 only (benchmarks compare both)
         self.sign_bits = SignBits()
         self._df: dict[str, int] = {}  # document frequency of query words, per generation
         self._df_generation: str | None = None
         db = self.db
         try:
-            MIGRATIONS.apply(db)
+            if self.read_only:
+                sqlite_db.check_migrated(db, self.path)
+            else:
+                MIGRATIONS.apply(db)
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise StoreError(f"{self.path} is not a usable nearcode index ({exc})") from exc
+            raise sqlite_db.failure(self.path, "opening", exc) from exc
 
     # -- connections
 

@@ -142,8 +142,9 @@ class Connections:
     """The connections to one index file, one per thread (WAL: readers never wait for the
     writer); errors of SQLite become StoreError naming the file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -159,12 +160,16 @@ class Connections:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+            if self.read_only:
+                conn = connect_read_only(self.path)
+            else:
+                conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                       check_same_thread=False)
             conn.enable_load_extension(True)
             sqlite_vec.load(conn)
             conn.enable_load_extension(False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
@@ -186,15 +191,51 @@ class Connections:
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         """This thread's connection inside a transaction."""
+        if self.read_only:
+            raise StoreError(f"{self.path} cannot be written (its folder is read-only)")
         db = self.db
         try:
             with db.atomic():
                 yield db
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"writing {self.path} failed: {exc}") from exc
+            raise failure(self.path, "writing", exc) from exc
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"reading {self.path} failed: {exc}") from exc
+            raise failure(self.path, "reading", exc) from exc
+
+
+def failure(path: Path, doing: str, exc: sqlite3.DatabaseError) -> StoreError:
+    """A StoreError for a failed read or write that says what to do when the file is damaged."""
+    if any(m in str(exc) for m in DAMAGED):
+        return StoreError(f"the index {path} is damaged ({exc}); `nearcode index --rebuild` "
+                          "sets it aside and builds it again")
+    if doing == "opening":
+        return StoreError(f"{path} is not a usable nearcode index ({exc})")
+    return StoreError(f"{doing} {path} failed: {exc}")
+
+
+DAMAGED = ("malformed", "not a database", "corrupt")
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; where SQLite cannot make the WAL's shared memory file (a
+    read-only folder) the file is opened as immutable (no one can write it there either)."""
+    uri = path.resolve().as_uri()
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False,
+                               isolation_level=None)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return conn
+    except sqlite3.OperationalError:
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False,
+                               isolation_level=None)
+
+
+def check_migrated(db: sqlite_utils.Database, path: Path) -> None:
+    """For a read-only index: every migration must be there already (none can be applied)."""
+    if MIGRATIONS.pending(db):
+        raise StoreError(f"{path} is an older nearcode index and cannot be updated (its folder "
+                         "is read-only)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pygls.exceptions import JsonRpcInternalError
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from .. import protocol
 from ..base import NearcodeServer
@@ -27,8 +27,22 @@ def index_status(ls: NearcodeServer, raw: Any) -> dict[str, Any]:
 
 def reindex(ls: NearcodeServer, *args: Any) -> dict[str, Any]:
     """Re-scan every folder; `{"rebuild": true}` drops the index and embeds everything again."""
+    rebuild = _rebuild_argument(args)
     if ls.service is None:
         raise JsonRpcInternalError("nearcode is not initialized")
-    rebuild = bool(args and isinstance(args[0], dict) and args[0].get("rebuild"))
     ls.service.schedule_sync(rebuild=rebuild)
     return {"scheduled": True, "rebuild": rebuild}
+
+
+def _rebuild_argument(args: tuple[Any, ...]) -> bool:
+    """The `rebuild` flag of the command's one optional argument; only a real boolean counts
+    (the string "false" dropping the index would be a nasty surprise)."""
+    if not args or args == (None,):
+        return False
+    if len(args) > 1 or not isinstance(args[0], dict):
+        raise JsonRpcInvalidParams("nearcode.reindex takes one optional argument, an object "
+                                   "such as {\"rebuild\": true}")
+    rebuild = args[0].get("rebuild", False)
+    if not isinstance(rebuild, bool):
+        raise JsonRpcInvalidParams(f"'rebuild' must be true or false, not {rebuild!r}")
+    return rebuild

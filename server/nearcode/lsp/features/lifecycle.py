@@ -75,10 +75,17 @@ def on_initialized(ls: NearcodeServer, params: t.InitializedParams) -> None:
         return
     try:
         ls.ws = open_workspace(ls.roots, ls.settings)
-    except NearcodeError as exc:  # a bad folder, an unusable index or model
-        ls.message(t.MessageType.Error, f"nearcode: {exc}")
+    except Exception as exc:  # a bad folder, an unusable index or model, a bug: say so, answer
+        if not isinstance(exc, NearcodeError):
+            log.exception("cannot open the workspace")
+        ls.failure = f"nearcode cannot open the workspace: {exc}"
+        ls.message(t.MessageType.Error, ls.failure)
         ls.ready.set()
         return
+    for folder in ls.ws.folders:
+        if folder.store.read_only:
+            ls.message(t.MessageType.Warning, f"nearcode: {folder.store.path} cannot be written "
+                       "(a read-only folder): searching it as it is, without updating it")
     service = ls.service = IndexService(ls.ws, LspSink(ls))
     service.start()
     if ls.settings.watch:
@@ -93,8 +100,10 @@ def on_initialized(ls: NearcodeServer, params: t.InitializedParams) -> None:
 
 
 def open_workspace(roots: list[Path], settings: config.Settings) -> Workspace:
-    """The workspace; an index file that cannot be opened is set aside and rebuilt (it holds
-    nothing that indexing cannot recreate)."""
+    """The workspace; an index file of nearcode's that cannot be opened or has corrupt pages is
+    set aside and rebuilt (it holds nothing that indexing cannot recreate)."""
+    for root in roots:
+        indexfile.set_aside_if_damaged(config.db_path_for(root, settings, len(roots)))
     try:
         return Workspace(roots, settings)
     except StoreError as exc:
