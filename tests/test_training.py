@@ -44,7 +44,9 @@ TEMPLATES = [
 
 
 def make_corpus(root: Path) -> Path:
-    """12 modules of 4 documented functions each: 48 (docstring, code) pairs."""
+    """12 modules of 4 documented functions each: 48 (docstring, code) pairs, in a
+    repository (so that `nearcode train` goes ahead without asking)."""
+    (root / ".git").mkdir(exist_ok=True)
     for noun in NOUNS:
         parts = [f'"""Helpers for the {noun} of records."""\n']
         for name, doc, body in TEMPLATES:

@@ -14,6 +14,7 @@ from ..store.pg_db import is_url
 from .common import (
     CliError,
     add_common_options,
+    add_yes_option,
     find_root,
     open_workspace,
     root_of,
@@ -26,6 +27,7 @@ def register(sub: Any) -> None:
     """Add index, status and trust to the `nearcode` subcommands."""
     p = sub.add_parser("index", help="index a workspace folder (incremental)")
     add_common_options(p)
+    add_yes_option(p)
     p.add_argument("--rebuild", action="store_true", help="drop the index and start over")
     p.set_defaults(func=cmd_index)
 
@@ -46,7 +48,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if args.rebuild:
             for folder in ws.folders:
                 folder.store.ensure_model(ws.embedder.model_id, ws.embedder.dim, rebuild=True)
-        report = sync(ws, args.json)
+        report = sync(ws)
         files, chunks = ws.counts()
         out = {
             "root": str(ws.folders[0].root), "db": str(ws.folders[0].store.path),

@@ -12,10 +12,11 @@ from ..store.base import compile_globs
 from .common import (
     CliError,
     add_common_options,
+    add_yes_option,
     check_k,
-    find_root,
     open_workspace,
     print_hits,
+    root_of,
     sync,
 )
 
@@ -30,6 +31,7 @@ def register(sub: Any) -> None:
                    help="only paths matching this glob (repeatable)")
     p.add_argument("--root", dest="path", help="workspace folder")
     add_common_options(p, path=False)
+    add_yes_option(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("similar", help="find code similar to FILE[:LINE[-LINE]]")
@@ -37,6 +39,7 @@ def register(sub: Any) -> None:
     p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     p.add_argument("--root", dest="path", help="workspace folder")
     add_common_options(p, path=False)
+    add_yes_option(p)
     p.set_defaults(func=cmd_similar)
 
 
@@ -45,7 +48,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     compile_globs(args.path_glob or [])  # InvalidGlob: a bad --path is the user's error
     check_k(args.k)
     with open_workspace(args) as ws:
-        sync(ws, True)
+        sync(ws)
         hits = ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
     print_hits(hits, args.json)
     return 0
@@ -73,8 +76,13 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CliError(f"{path} is not a file")
     path = path.resolve()
-    with open_workspace(args, find_root(path.parent) if args.path is None else None) as ws:
-        sync(ws, True)
+    root = root_of(args)  # the folder the user is in (or --root), never the file's own
+    if not path.is_relative_to(root):
+        where = "given with --root" if args.path else "of the current folder"
+        raise CliError(f"{path} is outside the workspace {root} ({where}); run `nearcode "
+                       "similar` inside the file's project, or give it with --root")
+    with open_workspace(args, root) as ws:
+        sync(ws)
         hits = similar_at(ws, path, read_text(path), start, end, args.k,
                           whole_chunk=start is not None and start == end)
     print_hits(hits, args.json)

@@ -18,7 +18,7 @@ from ..index.folder import check_root
 from ..train.evaluation import Metrics
 from ..train.manifest import trained_models
 from ..train.options import TrainOptions
-from .common import root_of, settings_for
+from .common import add_yes_option, confirm_scope, root_of, settings_for
 
 
 def register(sub: Any) -> None:
@@ -53,6 +53,7 @@ def register(sub: Any) -> None:
     p.add_argument("--max-train-pairs", type=int, help=argparse.SUPPRESS)
     p.add_argument("--train-seq-length", type=int, help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_yes_option(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="measure models on this workspace's held-out pairs")
@@ -144,6 +145,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..train import pipeline  # torch and sentence-transformers: only when training
 
     roots, settings = _roots(args)
+    confirm_scope(roots[0], settings, args.yes)  # mining and indexing it: no surprise work
     opts = TrainOptions(
         minutes=args.minutes, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
         name=args.name, start=args.start, max_steps=args.max_steps,
