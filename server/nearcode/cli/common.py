@@ -194,8 +194,11 @@ def check_k(k: int) -> None:
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit as JSON: `path` relative to its workspace folder (posix), `abspath` absolute, as
+    `duplicates --json` writes its members."""
     return {
-        "path": str(hit.abspath), "start_line": hit.start_line, "end_line": hit.end_line,
+        "path": hit.path, "abspath": str(hit.abspath),
+        "start_line": hit.start_line, "end_line": hit.end_line,
         "symbol": hit.symbol, "kind": hit.kind, "language": hit.language,
         "score": round(hit.score, 6), "preview": hit.preview,
     }

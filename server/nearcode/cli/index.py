@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import trust
 from ..config import db_path_for
+from ..index.folder import check_root
 from ..store.factory import open_store
 from ..store.pg_db import is_url
 from .common import (
@@ -68,7 +69,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    root = Path(args.path).resolve() if args.path else find_root(Path.cwd())
+    root = check_root(Path(args.path)) if args.path else find_root(Path.cwd())
     settings = settings_for(root, args)
     db = db_path_for(root, settings)
     if not is_url(settings.store) and not db.is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,16 @@ from .common import (
     sync,
 )
 
+log = logging.getLogger(__name__)
+
 
 def register(sub: Any) -> None:
     """Add search and similar to the `nearcode` subcommands."""
     p = sub.add_parser("search", help="find code by what it does")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
-    p.add_argument("--lang", action="append", help="only this language (repeatable)")
+    p.add_argument("--lang", action="append",
+                   help="only this language, in any case: python, Go, … (repeatable)")
     p.add_argument("--path", dest="path_glob", action="append",
                    help="only paths matching this glob (repeatable)")
     p.add_argument("--root", dest="path", help="workspace folder")
@@ -44,12 +48,15 @@ def register(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise CliError("the query is empty: say what the code does, or give a name")
     languages = [check_language(lang) for lang in args.lang or []]
     compile_globs(args.path_glob or [])  # InvalidGlob: a bad --path is the user's error
     check_k(args.k)
     with open_workspace(args) as ws:
         sync(ws)
         hits = ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
+    log.info("%d results for %r", len(hits), args.query)
     print_hits(hits, args.json)
     return 0
 
