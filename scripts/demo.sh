@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 echo
-.venv/bin/nearcode index .
+.venv/bin/nearcode index --yes .   # --yes: also in a copy without .git
 echo
 echo '$ nearcode search "split an identifier into words"'
 .venv/bin/nearcode search "split an identifier into words" -k 3

@@ -80,11 +80,12 @@ def test_search_json_and_text(ws: Path, capsys: pytest.CaptureFixture[str]) -> N
     results = run_json(capsys, "search", "count words", "-k", "3", *FAKE)["results"]
     assert 1 <= len(results) <= 3
     top = results[0]
-    assert top["symbol"] == "count_words" and top["path"] == str(ws / "text_utils.py")
+    assert top["symbol"] == "count_words" and top["path"] == "text_utils.py"
+    assert top["abspath"] == str(ws / "text_utils.py")
     lines = (ws / "text_utils.py").read_text().split("\n")
     assert lines[top["start_line"] - 1] == "def count_words(text):"
-    assert set(top) == {"path", "start_line", "end_line", "symbol", "kind", "language", "score",
-                        "preview"}
+    assert set(top) == {"path", "abspath", "start_line", "end_line", "symbol", "kind",
+                        "language", "score", "preview"}
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
 
     code, text, err = run(capsys, "search", "count words", "-k", "1", *FAKE)
@@ -96,7 +97,7 @@ def test_search_json_and_text(ws: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert go and {r["language"] for r in go} == {"go"}
     shop = run_json(capsys, "search", "total", "--path", "shop/*", "--root", str(ws),
                     *FAKE)["results"]
-    assert {r["path"] for r in shop} == {str(ws / "shop" / "cart.js")}
+    assert {r["path"] for r in shop} == {"shop/cart.js"}
 
 
 def test_similar_locations(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,7 +136,11 @@ def _one_error_line(code: int, out: str, err: str) -> str:
     (["similar", "text_utils.py:9-3"], "bad line range"),
     (["similar", "text_utils.py:999"], "past the end"),
     (["similar", "text_utils.py", "-k", "-2"], "-k"),
-    (["status", "elsewhere"], "no index"),
+    (["status", "elsewhere"], "elsewhere does not exist"),
+    (["status", "."], "has no index yet"),
+    (["search", ""], "the query is empty"),
+    (["search", "  \t "], "the query is empty"),
+    (["search", "x", "--lang", "Klingon"], "unknown language 'Klingon'; known: c, cpp, csharp"),
     (["similar", "../outside.py", "--root", "."], "outside the workspace"),
 ])
 def test_bad_input(ws: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
@@ -147,6 +152,8 @@ def test_bad_input(ws: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
     line = _one_error_line(code, out, err)
     assert words in line
     assert code == EXIT_USAGE  # the user's input, not an internal error (exit 1)
+    if argv[0] in ("search", "status"):
+        assert not default_db_path(ws).exists()  # refused before anything was indexed
 
 
 def test_internal_errors_exit_1_in_one_line(ws: Path, capsys: pytest.CaptureFixture[str],
@@ -186,3 +193,48 @@ def test_console_script_end_to_end(ws: Path) -> None:
     bad = subprocess.run([str(NEARCODE), "index", str(ws / "nope"), *FAKE], env=env,
                          capture_output=True, text=True, timeout=120)
     _one_error_line(bad.returncode, bad.stdout, bad.stderr)
+
+
+def test_language_names_in_any_case(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("GO", "Go", "golang"):
+        results = run_json(capsys, "search", "area", "--lang", name, *FAKE)["results"]
+        assert results and {r["language"] for r in results} == {"go"}
+    both = run_json(capsys, "search", "total", "--lang", "Python", "--lang", "JS",
+                    *FAKE)["results"]
+    assert both and {r["language"] for r in both} <= {"python", "javascript"}
+    assert "javascript" in {r["language"] for r in both}
+
+
+def test_json_paths_are_workspace_relative_with_abspath(ws: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    """search, similar and duplicates --json name files the same way: `path` relative to the
+    workspace folder, `abspath` absolute."""
+    dup_ws = ws / "dups"  # a folder with near-duplicates, inside the workspace
+    shutil.copytree(DATA / "duplicates", dup_ws)
+    found = run_json(capsys, "search", "total", *FAKE)["results"]
+    similar = run_json(capsys, "similar", "shop/cart.js", *FAKE)["results"]
+    dups = run_json(capsys, "duplicates", *FAKE, "--threshold", "0.75")["groups"]
+    members = [m for g in dups for m in g["members"]]
+    assert found and similar and members
+    assert any(m["path"].startswith("dups/") for m in members)
+    for item in [*found, *similar, *members]:
+        assert not Path(item["path"]).is_absolute() and "\\" not in item["path"]
+        assert item["abspath"] == str(ws / item["path"])
+
+
+def test_verbose_logs_progress_to_stderr_only(ws: Path) -> None:
+    env = dict(os.environ)
+    for argv in (["-v", "index"], ["index", "-v"], ["index", "--verbose"]):
+        done = subprocess.run([str(NEARCODE), *argv, *FAKE, "--json"], cwd=ws, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["files"] > 0  # stdout: the result only
+        assert "files seen" in done.stderr and "INFO" in done.stderr
+    done = subprocess.run([str(NEARCODE), "search", "area", *FAKE, "-v"], cwd=ws, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "results for 'area'" in done.stderr
+    assert "INFO" not in done.stdout
+    quiet = subprocess.run([str(NEARCODE), "search", "area", *FAKE], cwd=ws, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == ""

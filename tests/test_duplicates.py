@@ -298,6 +298,7 @@ def test_no_hints_until_every_folder_is_indexed() -> None:
 def cli_ws(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     shutil.copytree(FIXTURE, root)
+    (root / ".git").mkdir()  # a repository: indexed without asking
     return root.resolve()
 
 

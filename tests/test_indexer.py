@@ -276,6 +276,7 @@ def _file_count(db: Path) -> int:
 def test_kill_9_mid_index_then_rerun_completes(tmp_path: Path) -> None:
     n_files = 2500
     root = tmp_path / "ws"
+    (root / ".git").mkdir(parents=True)  # a repository: indexed without asking
     for i in range(n_files):
         d = root / f"pkg{i % 25}"
         d.mkdir(parents=True, exist_ok=True)

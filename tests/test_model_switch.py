@@ -6,7 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from nearcode.app.workspace import Workspace
+from nearcode.cli import main
 from nearcode.config import Settings
 from nearcode.embed import registry
 
@@ -35,3 +37,71 @@ def test_reload_model_if_changed(tmp_path: Path, isolated_cache: Path) -> None:
     assert ws.reload_model_if_changed() is True
     assert ws.embedder.model_id == base_id
     ws.close()
+
+
+def test_activation_is_per_workspace(tmp_path: Path, isolated_cache: Path) -> None:
+    """A model activated for one workspace (what `nearcode train` does) is what `default`
+    means there and in its subfolders, not in another workspace; only --global reaches those."""
+    trained = registry.models_dir() / "mine"
+    trained.mkdir(parents=True)
+    (trained / "config.json").write_text("{}")
+    here, there = tmp_path / "here", tmp_path / "there"
+    (here / "sub").mkdir(parents=True)
+    there.mkdir()
+    registry.set_active("mine", here)
+    assert registry.active_name(here) == "mine" and registry.active_name(here / "sub") == "mine"
+    assert registry.active_name(there) is None and registry.active_name() is None
+    assert registry.resolve("default", here).folder == trained
+    assert registry.resolve("default", there).name == registry.BASE_MODEL_NAME
+    stored = json.loads((registry.models_dir() / registry.ACTIVATIONS).read_text())
+    assert stored == {"global": None, "workspaces": {str(here.resolve()): "mine"}}
+
+    registry.set_active("mine")  # --global
+    assert registry.active_name(there) == "mine"
+    registry.set_active(None, there)  # `models use base` there: pinned to the base model
+    assert registry.active_name(there) is None and registry.active_name(here) == "mine"
+    assert registry.forget_workspace(there) and registry.active_name(there) == "mine"
+
+    shutil.rmtree(trained)  # a model that is gone is no choice
+    assert registry.active_name(here) is None
+    (registry.models_dir() / registry.ACTIVATIONS).write_text("{not json")
+    assert registry.active_name(here) is None  # unreadable: nothing active, no crash
+    (registry.models_dir() / "ACTIVE").write_text("mine\n")  # older versions' global marker
+    assert registry.active_name(there) is None
+
+
+def test_a_running_workspace_follows_only_its_own_choice(
+        tmp_path: Path, isolated_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trained = registry.models_dir() / "mine"
+    shutil.copytree(registry.base_model().folder, trained)
+    config = json.loads((trained / "config.json").read_text())
+    config["nearcode_note"] = "trained"
+    (trained / "config.json").write_text(json.dumps(config))
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    (here / "a.py").write_text("def area(r):\n    return 3.14 * r * r\n")
+    (here / "pyproject.toml").write_text('[tool.nearcode]\nbackend = "torch"\n')
+    a = Workspace([here], Settings(backend="torch"))
+    b = Workspace([there], Settings(backend="torch"))
+    try:
+        a.sync()
+        chunks = a.counts()[1]
+        assert chunks > 0
+        # the switch says what it will cost
+        assert main(["models", "use", "mine", "--root", str(here)]) == 0
+        out = capsys.readouterr().out
+        assert f"active model in {here.resolve()}: mine" in out
+        assert f"its index holds {chunks} chunks of another model" in out
+        assert b.reload_model_if_changed() is False
+        assert a.reload_model_if_changed() is True and a.embedder.model_id.startswith("mine@")
+        assert b.embedder.model_id.startswith(registry.BASE_MODEL_NAME + "@")
+        a.sync()
+        assert a.folders[0].indexer.reason == (
+            f"re-embedding with mine (the index held {registry.BASE_MODEL_NAME}; {chunks} "
+            "chunks to embed again)")
+        assert main(["models", "use", "mine", "--root", str(here)]) == 0
+        assert "embedded again" not in capsys.readouterr().out  # nothing left to do
+    finally:
+        a.close()
+        b.close()

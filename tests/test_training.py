@@ -14,7 +14,7 @@ import pytest
 from nearcode.app.workspace import Workspace
 from nearcode.cli import main
 from nearcode.cli.common import EXIT_USAGE
-from nearcode.config import Settings
+from nearcode.config import Settings, default_db_path
 from nearcode.embed import registry
 from nearcode.train import budget as budget_module
 from nearcode.train import data, general, options, pairs, pipeline, trainer
@@ -44,7 +44,9 @@ TEMPLATES = [
 
 
 def make_corpus(root: Path) -> Path:
-    """12 modules of 4 documented functions each: 48 (docstring, code) pairs."""
+    """12 modules of 4 documented functions each: 48 (docstring, code) pairs, in a
+    repository (so that `nearcode train` goes ahead without asking)."""
+    (root / ".git").mkdir(exist_ok=True)
     for noun in NOUNS:
         parts = [f'"""Helpers for the {noun} of records."""\n']
         for name, doc, body in TEMPLATES:
@@ -119,30 +121,99 @@ def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
     assert not [p for p in result.folder.parent.iterdir() if p.name.startswith(".")]
 
 
-def test_same_seed_and_steps_give_the_same_weights(trained: dict,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_run_from_the_cli_leaves_other_workspaces_alone(
+        trained: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`nearcode train` with the fixture's seed and steps gives the same weights; the model is
+    activated for the trained workspace only, whose index is re-embedded at once, while
+    another workspace keeps its model and its index."""
     monkeypatch.setattr(data, "MIN_TRAIN_PAIRS", 16)
     monkeypatch.setattr(data, "MIN_HELDOUT_PAIRS", 6)
-    again = pipeline.train([trained["corpus"]], Settings(), tiny_options())
+    corpus = trained["corpus"]  # the same paths: the same pairs
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURE / "python", other)
+    (other / ".git").mkdir()
+    assert run(capsys, "index", str(other))[0] == 0
+    other_db = default_db_path(other)
+    before = (other_db.stat().st_mtime_ns, _index_model(other_db))
+    assert before[1].startswith(registry.BASE_MODEL_NAME + "@")
+
+    # the verdict is forced: this test is about where a model is activated, not whether 3
+    # steps beat the base model (on these few held-out pairs the base model is already perfect)
+    real_activate = pipeline.activate
+    zero = Metrics(0.0, 0.0, 0.0, 1)
+    monkeypatch.setattr(pipeline, "activate", lambda name, metrics, root: real_activate(
+        name, {**metrics, "base": zero, "start": zero}, root))
+    code, out, err = run(capsys, "train", str(corpus), "--batch-size", "8", "--max-steps", "3",
+                         "--seed", "1", "--name", "tiny", "--learning-rate", "3e-4",
+                         "--max-train-pairs", "24", "--minutes", "5")
+    assert code == 0, err
     first = trained["result"].manifest
-    assert again.manifest.fingerprint == first.fingerprint
-    assert again.manifest.train_loss == first.train_loss
-    assert again.manifest.data_hash == first.data_hash
+    again = Manifest.read(registry.models_dir() / "tiny")
+    assert again.data_hash == first.data_hash and again.args == first.args
+    assert again.train_loss == first.train_loss and again.fingerprint == first.fingerprint
+    assert "no general stage: --max-steps repeats a run exactly" in out
+    assert again.general.skipped and again.general.skipped.startswith("--max-steps")
+    split = registry.models_dir() / "tiny" / "split.json"
+    heldout = json.loads(split.read_text())["heldout_files"]
+    assert f"held out: {first.pairs.heldout} pairs from {len(heldout)} files ({heldout[0]}" \
+        in out and f"the list: {split})" in out
+    assert again.activated is True
+    assert registry.active_name(corpus) == "tiny" and registry.global_name() is None
+    assert f"activated tiny for {corpus}" in out
+    # its own index was re-embedded by `train`, with the new model
+    assert f"re-embedded {corpus} with tiny" in out
+    assert _index_model(default_db_path(corpus)).startswith("tiny@")
+    # the other workspace: same model, index not touched
+    assert registry.active_name(other) is None
+    assert (other_db.stat().st_mtime_ns, _index_model(other_db)) == before
+    ws = Workspace([other], Settings())
+    try:
+        assert ws.embedder.model_id == before[1] and ws.sync().chunks_embedded == 0
+    finally:
+        ws.close()
 
 
-def test_models_lists_and_switches(with_model: pipeline.Result,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
-    registry.set_active("tiny")
+def _index_model(db: Path) -> str:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'model_id'").fetchone()
+    finally:
+        con.close()
+    return str(row[0])
+
+
+def test_models_lists_and_switches(with_model: pipeline.Result, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    here, there = tmp_path / "here", tmp_path / "there"
+    for root in (here, there):
+        (root / ".git").mkdir(parents=True)
+    monkeypatch.chdir(here)
+    registry.set_active("tiny", here)
     code, out, _ = run(capsys, "models")
-    assert code == 0
-    line = next(x for x in out.splitlines() if "tiny" in x)
+    assert code == 0 and f"in {here}: tiny (this workspace's choice)" in out
+    line = next(x for x in out.splitlines() if x.lstrip("* ").startswith("tiny"))
     assert line.startswith("*")
     code, out, _ = run(capsys, "models", "--json")
     data = json.loads(out)
     assert data["active"] == "tiny" and data["models"][0]["metrics"]["trained"]["n"] > 0
+    assert data["global"] is None
+    assert registry.active_name(there) is None  # another workspace keeps the base model
     code, out, _ = run(capsys, "models", "use", "base")
-    assert code == 0 and registry.active_name() is None
-    assert run(capsys, "models", "use", "tiny")[0] == 0 and registry.active_name() == "tiny"
+    assert code == 0 and registry.active_name(here) is None
+    assert run(capsys, "models", "use", "tiny")[0] == 0 and registry.active_name(here) == "tiny"
+    assert registry.active_name(there) is None and registry.global_name() is None
+    code, out, _ = run(capsys, "models", "use", "tiny", "--global")
+    assert code == 0 and "user-wide default model: tiny" in out
+    assert registry.active_name(there) == "tiny" and registry.global_name() == "tiny"
+    code, out, _ = run(capsys, "models", "use", "base", "--root", str(there))
+    assert code == 0 and registry.active_name(there) is None  # pinned to the base model
+    assert registry.active_name(tmp_path / "elsewhere") == "tiny"
+    code, out, _ = run(capsys, "models", "use", "default", "--root", str(there))
+    assert code == 0 and registry.active_name(there) == "tiny"  # the user-wide default again
     code, _, err = run(capsys, "models", "use", "nope")
     assert code == EXIT_USAGE and "no trained model named 'nope'" in err
 
@@ -169,7 +240,8 @@ def test_switching_models_re_embeds_the_index(with_model: pipeline.Result,
         store = ws.folders[0].store
         assert str(store.model_id).startswith("tiny@") and store.model_id != base_id
         assert ws.folders[0].indexer.reason == (
-            f"re-embedding with tiny (the index held {registry.BASE_MODEL_NAME})")
+            f"re-embedding with tiny (the index held {registry.BASE_MODEL_NAME}; "
+            f"{ws.counts()[1]} chunks to embed again)")
         # the old vectors were dropped, not mixed in: everything was embedded anew
         assert again.chunks_embedded == first.chunks_embedded
         assert again.chunks_cached == 0

@@ -175,7 +175,7 @@ def test_only_nearcode_indexes_are_set_aside(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["folder", "other sqlite"])
 def test_cli_db_flag_at_a_foreign_path(tmp_path: Path, kind: str) -> None:
     root = tmp_path / "ws"
-    root.mkdir()
+    (root / ".git").mkdir(parents=True)  # a repository: indexed without asking
     (root / "a.py").write_text("def f():\n    return 1\n")
     target = tmp_path / "target"
     if kind == "folder":

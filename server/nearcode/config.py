@@ -29,7 +29,8 @@ class Settings:
     """Everything a user may set. Field docs are the user-facing reference (README mirrors it)."""
 
     model: str = "default"
-    """'default' (the active trained model if any, else all-MiniLM-L6-v2), 'nearcode-code-v1'
+    """'default' (the trained model activated for this workspace, else the user-wide default
+    of `nearcode models use NAME --global`, else all-MiniLM-L6-v2), 'nearcode-code-v1'
     (nearcode's own code model, docs/model.md), a model folder, a trained model's name
     (`nearcode models`), or 'fake' (tests only: no model at all)."""
     backend: str = "auto"

@@ -19,6 +19,8 @@ INVALID_PARAMS = -32602
 @pytest.mark.parametrize("method,params,message", [
     ("nearcode/search", {}, "'query' is required"),
     ("nearcode/search", {"query": 3}, "'query' must be a string"),
+    ("nearcode/search", {"query": ""}, "'query' must not be empty"),
+    ("nearcode/search", {"query": " \t\n"}, "'query' must not be empty"),
     ("nearcode/search", {"query": "x", "limit": "ten"}, "'limit' must be an integer"),
     ("nearcode/search", {"query": "x", "languages": ["klingon"]}, "unknown language"),
     ("nearcode/search", {"query": "x", "paths": ["!"]}, "'paths': bad path glob '!'"),

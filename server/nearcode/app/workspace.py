@@ -29,10 +29,12 @@ class Workspace:
         if not roots:
             raise WorkspaceError("no workspace folder given")
         self.settings = settings
-        self._model_folder = self._resolved_folder() if embedder is None else None
-        self.embedder = embedder if embedder is not None else load_embedder(settings)
-        self.folders: list[Folder] = []
         unique = list(dict.fromkeys(check_root(Path(r)) for r in roots))
+        self.root = unique[0]  # its model choice (`nearcode models use`) is the workspace's
+        self._model_folder = self._resolved_folder() if embedder is None else None
+        self.embedder = (embedder if embedder is not None
+                         else load_embedder(settings, self.root))
+        self.folders: list[Folder] = []
         for root in unique:
             inner = [r for r in unique if root in r.parents]  # indexed by their own folder
             db = db_path_for(root, settings, len(roots))
@@ -44,15 +46,18 @@ class Workspace:
         self.write_lock = threading.Lock()  # one writer at a time across folders
 
     def _resolved_folder(self) -> Path | None:
-        return None if self.settings.model == "fake" else resolve(self.settings.model).folder
+        if self.settings.model == "fake":
+            return None
+        return resolve(self.settings.model, self.root).folder
 
     def reload_model_if_changed(self) -> bool:
         """Switch to the model the settings name now, if that changed since start (a model was
-        trained and activated, or `nearcode models use` ran). The next sync re-embeds."""
+        trained and activated for this workspace, or `nearcode models use` ran). The next sync
+        re-embeds."""
         if self._model_folder is None or self._resolved_folder() == self._model_folder:
             return False
         self._model_folder = self._resolved_folder()
-        self.embedder = load_embedder(self.settings)
+        self.embedder = load_embedder(self.settings, self.root)
         self.retriever.embedder = self.embedder
         for folder in self.folders:
             folder.indexer.embedder = self.embedder

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,9 +18,12 @@ from ..config import load as load_settings
 from ..errors import InvalidInput
 from ..index.folder import check_root
 from ..index.indexer import Progress, Report
+from ..index.scope import LARGE_FILES, assess
 from ..search.retrieval import Hit
 from ..store import indexfile
 from ..store.pg_db import is_url
+
+log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
 BACKENDS = ["auto", "onnx", "onnx-fp32", "torch"]
@@ -27,6 +31,10 @@ BACKENDS = ["auto", "onnx", "onnx-fp32", "torch"]
 
 class CliError(InvalidInput):
     """Bad input at the command line: printed as one line, exit code 2."""
+
+
+class NotConfirmed(CliError):
+    """A folder that is not a project, or a large one, that the user did not agree to index."""
 
 
 def find_root(start: Path) -> Path:
@@ -57,6 +65,14 @@ def add_common_options(p: argparse.ArgumentParser, path: bool = True, store: boo
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
+def add_yes_option(p: argparse.ArgumentParser) -> None:
+    """--yes: index a folder that is not a project, or a large one, without asking."""
+    p.add_argument("-y", "--yes", action="store_true",
+                   help="index the folder even when it is not a project (no .git, the home "
+                   f"folder, a system folder) or holds more than {LARGE_FILES:,} files, without "
+                   "asking")
+
+
 def settings_for(root: Path, args: argparse.Namespace) -> Settings:
     """The folder's settings with the command line's on top; problems go to stderr."""
     overrides: dict[str, Any] = {}
@@ -75,13 +91,50 @@ def root_of(args: argparse.Namespace) -> Path:
     return check_root(Path(args.path)) if args.path else find_root(Path.cwd())
 
 
+def has_index(root: Path, settings: Settings) -> bool:
+    """True when `root` already has a local index (the user agreed to index it before)."""
+    db = db_path_for(root, settings)
+    try:
+        return db.is_file() and db.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def confirm_scope(root: Path, settings: Settings, yes: bool) -> None:
+    """Go ahead when `root` is a project of a reasonable size, already indexed, or `yes`;
+    otherwise say which folder and how many files, and ask on a terminal (y/N). Without a
+    terminal, or on any answer but yes, NotConfirmed (exit 2): nothing is written."""
+    if yes or is_url(settings.store) or has_index(root, settings):
+        return
+    scope = assess(root, settings)
+    if scope.problem is None:
+        if sys.stderr.isatty():
+            print(f"nearcode: indexing {root} for the first time ({scope.count})",
+                  file=sys.stderr)
+        return
+    what = f"{root} {scope.problem}; indexing it would read {scope.count}"
+    if not sys.stdin.isatty():
+        raise NotConfirmed(f"{what}. Not indexed: run nearcode inside a project (or name one), "
+                           "or add --yes to index this folder anyway")
+    print(f"nearcode: {what}.", file=sys.stderr)
+    print("nearcode: index it? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        raise NotConfirmed(f"{root} not indexed")
+
+
 @contextmanager
 def open_workspace(args: argparse.Namespace, root: Path | None = None,
-                   write_shared: bool = False, repair: bool = False) -> Iterator[Workspace]:
+                   write_shared: bool = False, repair: bool = False,
+                   confirm: bool = True) -> Iterator[Workspace]:
     """The workspace of `root` (default: `root_of(args)`), closed on the way out. `repair`:
-    an index of nearcode's with corrupt pages is set aside first (a new one is built)."""
+    an index of nearcode's with corrupt pages is set aside first (a new one is built). With
+    `confirm`, a folder that is not a project or is large needs the user's yes first
+    (`confirm_scope`)."""
     root = check_root(root) if root is not None else root_of(args)
     settings = settings_for(root, args)
+    if confirm:
+        confirm_scope(root, settings, bool(getattr(args, "yes", False)))
     if repair and not is_url(settings.store):
         indexfile.set_aside_if_damaged(db_path_for(root, settings))
     ws = Workspace([root], settings, write_shared=write_shared)
@@ -91,30 +144,53 @@ def open_workspace(args: argparse.Namespace, root: Path | None = None,
         ws.close()
 
 
-def _progress_bar(quiet: bool) -> tuple[Callable[[Progress], None] | None, Callable[[], None]]:
-    """A tqdm bar on stderr fed by indexer progress, and a function that closes it."""
-    if quiet or not sys.stderr.isatty():
-        return None, lambda: None
-    from tqdm import tqdm
+def _progress_bar(quiet: bool) -> tuple[Callable[[Progress], None], Callable[[], None]]:
+    """Indexer progress on stderr, and a function that ends it: a tqdm bar on a terminal
+    (unless `quiet`), else a log line per tenth (shown with -v). Why everything is embedded
+    again (another model), and what it costs, is always said, once."""
+    said: set[str] = set()
+    bar: Any = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+        bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+    logged = [-1]
 
     def update(p: Progress) -> None:
-        bar.total = p.total
-        bar.n = p.done
-        bar.set_postfix_str((p.path or "")[-40:], refresh=False)
-        bar.refresh()
+        if p.reason and p.reason not in said:
+            said.add(p.reason)
+            print(f"nearcode: {p.reason}", file=sys.stderr)
+        if bar is not None:
+            bar.total = p.total
+            bar.n = p.done
+            bar.set_postfix_str((p.path or "")[-40:], refresh=False)
+            bar.refresh()
+        elif p.total and 10 * p.done // p.total > logged[0]:
+            logged[0] = 10 * p.done // p.total
+            log.info("indexed %d of %d files", p.done, p.total)
 
-    return update, bar.close
+    return update, (bar.close if bar is not None else lambda: None)
 
 
-def sync(ws: Workspace, quiet: bool) -> Report:
-    """Bring the index up to date, with a progress bar unless `quiet` (or not a terminal)."""
+def sync(ws: Workspace, quiet: bool = False) -> Report:
+    """Bring the index up to date, with progress on stderr (a bar on a terminal unless
+    `quiet`), and log what it did (shown with -v)."""
     update, close = _progress_bar(quiet)
     try:
-        return ws.sync(update)
+        report = ws.sync(update)
     finally:
         close()
+    log.info("%s: %d files seen, %d indexed, %d unchanged, %d removed; %d chunks embedded, "
+             "%d from cache; %.1fs (model %s)", ", ".join(str(f.root) for f in ws.folders),
+             report.files_seen, report.files_indexed, report.files_unchanged,
+             report.files_deleted, report.chunks_embedded, report.chunks_cached,
+             report.seconds, ws.embedder.model_id)
+    reasons: dict[str, int] = {}
+    for why in report.skipped.values():
+        reasons[why] = reasons.get(why, 0) + 1
+    for why, n in sorted(reasons.items()):
+        log.info("skipped %d file%s: %s", n, "" if n == 1 else "s", why)
+    return report
 
 
 def check_k(k: int) -> None:
@@ -123,8 +199,11 @@ def check_k(k: int) -> None:
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit as JSON: `path` relative to its workspace folder (posix), `abspath` absolute, as
+    `duplicates --json` writes its members."""
     return {
-        "path": str(hit.abspath), "start_line": hit.start_line, "end_line": hit.end_line,
+        "path": hit.path, "abspath": str(hit.abspath),
+        "start_line": hit.start_line, "end_line": hit.end_line,
         "symbol": hit.symbol, "kind": hit.kind, "language": hit.language,
         "score": round(hit.score, 6), "preview": hit.preview,
     }

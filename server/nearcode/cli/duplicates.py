@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from ..search.duplicates import MIN_LINES, THRESHOLD, Options, Report, find_duplicates
-from .common import CliError, add_common_options, open_workspace, sync
+from .common import CliError, add_common_options, add_yes_option, open_workspace, sync
 
 
 def register(sub: Any) -> None:
@@ -21,6 +21,7 @@ def register(sub: Any) -> None:
     p.add_argument("--min-lines", type=int, default=MIN_LINES,
                    help=f"lines of code a function needs to count (default {MIN_LINES})")
     add_common_options(p)
+    add_yes_option(p)
     p.set_defaults(func=cmd_duplicates)
 
 
@@ -30,7 +31,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     if args.min_lines < 1:
         raise CliError(f"--min-lines must be at least 1, got {args.min_lines}")
     with open_workspace(args) as ws:
-        sync(ws, args.json)
+        sync(ws)
         settings = ws.settings
         options = Options(
             threshold=args.threshold if args.threshold is not None

@@ -9,12 +9,14 @@ from typing import Any
 
 from .. import trust
 from ..config import db_path_for
+from ..index.folder import check_root
 from ..store.base import StoreError
 from ..store.factory import open_store
 from ..store.pg_db import is_url
 from .common import (
     CliError,
     add_common_options,
+    add_yes_option,
     find_root,
     open_workspace,
     root_of,
@@ -27,6 +29,7 @@ def register(sub: Any) -> None:
     """Add index, status and trust to the `nearcode` subcommands."""
     p = sub.add_parser("index", help="index a workspace folder (incremental)")
     add_common_options(p)
+    add_yes_option(p)
     p.add_argument("--rebuild", action="store_true", help="drop the index and start over")
     p.set_defaults(func=cmd_index)
 
@@ -52,7 +55,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if args.rebuild:
             for folder in ws.folders:
                 folder.store.ensure_model(ws.embedder.model_id, ws.embedder.dim, rebuild=True)
-        report = sync(ws, args.json)
+        report = sync(ws)
         files, chunks = ws.counts()
         out = {
             "root": str(ws.folders[0].root), "db": str(ws.folders[0].store.path),
@@ -72,7 +75,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    root = Path(args.path).resolve() if args.path else find_root(Path.cwd())
+    root = check_root(Path(args.path)) if args.path else find_root(Path.cwd())
     settings = settings_for(root, args)
     db = db_path_for(root, settings)
     if not is_url(settings.store) and not db.is_file():

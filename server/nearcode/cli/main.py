@@ -11,7 +11,9 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from .. import __version__
 from ..errors import NearcodeError
@@ -25,11 +27,58 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nearcode", description="Embedding-powered code search over a workspace.")
     parser.add_argument("--version", action="version", version=f"nearcode {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log what nearcode does (files indexed, skipped and why, timings) "
+                        "to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (index, search, serve, mcp, train, duplicates):
         group.register(sub)
+    for command in _subparsers(sub):  # `nearcode index -v` as well as `nearcode -v index`
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="log what nearcode does to stderr")
     return parser
+
+
+def _subparsers(sub: Any) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones (`models use`) included."""
+    out: list[argparse.ArgumentParser] = []
+    for command in dict.fromkeys(sub.choices.values()):  # aliases share a parser
+        out.append(command)
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                out += _subparsers(action)
+    return out
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log records to whatever sys.stderr is when they are written."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+@contextmanager
+def _logging(verbose: bool, command: str) -> Iterator[None]:
+    """nearcode's log on stderr while a command runs: INFO with -v (and for the language
+    server), else warnings only. A handler of its own rather than basicConfig, which does
+    nothing when something configured logging first."""
+    root = logging.getLogger()
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose or command == "serve" else logging.WARNING)
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def one_line(exc: BaseException) -> str:
@@ -40,14 +89,9 @@ def one_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose or args.command == "serve" else logging.WARNING,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
     try:
-        return int(args.func(args) or 0)
+        with _logging(args.verbose, args.command):
+            return int(args.func(args) or 0)
     except NearcodeError as exc:  # bad input or an unusable index, store or model
         print(f"nearcode: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

@@ -22,13 +22,18 @@ def register(sub: Any) -> None:
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
     p.add_argument("--store", help="a postgresql:// URL: read that shared index")
+    p.add_argument("-y", "--yes", action="store_true",
+                   help="serve PATH even when it is the home folder, / or a system folder")
     p.set_defaults(func=cmd_mcp)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
     # imported here: the other commands need no MCP SDK
-    from ..mcp.server import implicit_root, run
+    from ..mcp.server import check_workspace, run
 
-    root = check_root(Path(args.path)) if args.path else implicit_root(find_root(Path.cwd()))
+    if args.path:
+        root = check_workspace(check_root(Path(args.path)), implicit=False, yes=args.yes)
+    else:
+        root = check_workspace(find_root(Path.cwd()), implicit=True)
     run(root, settings_for(root, args), http=args.http, port=args.port)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,15 @@ from ..store.base import compile_globs
 from .common import (
     CliError,
     add_common_options,
+    add_yes_option,
     check_k,
-    find_root,
     open_workspace,
     print_hits,
+    root_of,
     sync,
 )
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
@@ -25,13 +29,15 @@ def register(sub: Any) -> None:
     p = sub.add_parser("search", help="find code by what it does")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
-    p.add_argument("--lang", action="append", help="only this language (repeatable)")
+    p.add_argument("--lang", action="append",
+                   help="only this language, in any case: python, Go, … (repeatable)")
     p.add_argument("--path", dest="path_glob", action="append",
                    help="only paths matching this glob (repeatable)")
     p.add_argument("--no-tests", action="store_true",
                    help="leave test files out (they rank below implementation anyway)")
     p.add_argument("--root", dest="path", help="workspace folder")
     add_common_options(p, path=False)
+    add_yes_option(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("similar", help="find code similar to FILE[:LINE[-LINE]]")
@@ -40,18 +46,22 @@ def register(sub: Any) -> None:
     p.add_argument("--no-tests", action="store_true", help="leave test files out")
     p.add_argument("--root", dest="path", help="workspace folder")
     add_common_options(p, path=False)
+    add_yes_option(p)
     p.set_defaults(func=cmd_similar)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise CliError("the query is empty: say what the code does, or give a name")
     languages = [check_language(lang) for lang in args.lang or []]
     compile_globs(args.path_glob or [])  # InvalidGlob: a bad --path is the user's error
     check_k(args.k)
     with open_workspace(args) as ws:
-        sync(ws, True)
+        sync(ws)
         if args.no_tests:
             ws.settings.include_tests = False
         hits = ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
+    log.info("%d results for %r", len(hits), args.query)
     print_hits(hits, args.json)
     return 0
 
@@ -78,8 +88,13 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CliError(f"{path} is not a file")
     path = path.resolve()
-    with open_workspace(args, find_root(path.parent) if args.path is None else None) as ws:
-        sync(ws, True)
+    root = root_of(args)  # the folder the user is in (or --root), never the file's own
+    if not path.is_relative_to(root):
+        where = "given with --root" if args.path else "of the current folder"
+        raise CliError(f"{path} is outside the workspace {root} ({where}); run `nearcode "
+                       "similar` inside the file's project, or give it with --root")
+    with open_workspace(args, root) as ws:
+        sync(ws)
         if args.no_tests:
             ws.settings.include_tests = False
         hits = similar_at(ws, path, read_text(path), start, end, args.k,

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..app.workspace import Workspace
 from ..embed import registry
 from ..index.folder import check_root
 from ..train.evaluation import Metrics
 from ..train.manifest import trained_models
 from ..train.options import TrainOptions
-from .common import root_of, settings_for
+from .common import add_yes_option, confirm_scope, root_of, settings_for, sync
 
 
 def register(sub: Any) -> None:
@@ -53,6 +54,7 @@ def register(sub: Any) -> None:
     p.add_argument("--max-train-pairs", type=int, help=argparse.SUPPRESS)
     p.add_argument("--train-seq-length", type=int, help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_yes_option(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="measure models on this workspace's held-out pairs")
@@ -67,13 +69,21 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("models", help="list trained models; `models use NAME|base` switches")
+    p = sub.add_parser("models", help="list trained models; `models use NAME|base` switches "
+                       "this workspace's model")
+    p.add_argument("--root", dest="path", help="workspace folder (default: the current "
+                   "repository)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_models)
     msub = p.add_subparsers(dest="models_command", metavar="{use}")
-    u = msub.add_parser("use", help="make NAME the model `default` means ('default' or "
-                        "'base': no trained model, all-MiniLM-L6-v2)")
+    u = msub.add_parser("use", help="make NAME the model `default` means in this workspace "
+                        "('base': all-MiniLM-L6-v2 here; 'default': follow the user-wide "
+                        "default), or with --global in every workspace without its own choice")
     u.add_argument("name")
+    u.add_argument("--global", dest="everywhere", action="store_true",
+                   help="the user-wide default instead ('base' or 'default': none)")
+    u.add_argument("--root", dest="path", help="workspace folder (default: the current "
+                   "repository)")
     u.add_argument("--json", action="store_true", help="print JSON")
     u.set_defaults(func=cmd_models_use)
 
@@ -144,6 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..train import pipeline  # torch and sentence-transformers: only when training
 
     roots, settings = _roots(args)
+    confirm_scope(roots[0], settings, args.yes)  # mining and indexing it: no surprise work
     opts = TrainOptions(
         minutes=args.minutes, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
         name=args.name, start=args.start, max_steps=args.max_steps,
@@ -155,10 +166,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         result = pipeline.train(roots, settings, opts, update)
     finally:
         close()
+    reindexed = _reembed(roots[0], result) if result.activated else None
     m = result.manifest
+    heldout = _heldout_files(result.folder)
     if args.json:
         print(json.dumps({"name": result.name, "folder": str(result.folder),
-                          "activated": result.activated, "manifest": m.to_json()}, indent=2))
+                          "activated": result.activated, "workspace": str(roots[0]),
+                          "reindexed": reindexed, "heldout_files": heldout,
+                          "manifest": m.to_json()}, indent=2))
         return 0
     p, general = m.pairs, m.general
     print(f"trained {result.name} on {p.trained_on} of {p.train} pairs "
@@ -167,7 +182,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if general.steps:
         print(f"first {_steps(general.steps)} on {general.trained_on} pairs of "
               f"{general.source} ({m.seconds.general_training:.0f}s)")
-    print(f"held out: {p.heldout} pairs from {p.heldout_files} files")
+    else:
+        print(f"no general stage: {general.skipped or 'no time was left for it'}")
+    shown = ", ".join(heldout[:3]) + (f", … ({len(heldout) - 3} more)" if len(heldout) > 3
+                                      else "")
+    print(f"held out: {p.heldout} pairs from {p.heldout_files} files ({shown}; the list: "
+          f"{result.folder / 'split.json'})")
     rows = [(f"base ({m.base_model.name})", m.metrics["base"])]
     if m.start_model.fingerprint != m.base_model.fingerprint:
         rows.append((f"start ({m.start_model.name})", m.metrics["start"]))
@@ -175,15 +195,47 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(_table(rows))
     for note in result.notes:
         print(note)
+    if reindexed is not None:
+        print(f"re-embedded {roots[0]} with {reindexed['model']}: {reindexed['chunks']} chunks "
+              f"({reindexed['embedded']} embedded) in {reindexed['seconds']:.1f}s")
     print(f"saved in {result.folder}")
     return 0
+
+
+def _reembed(root: Path, result: Any) -> dict[str, Any] | None:
+    """Bring the workspace's index up to date with the model just activated for it, with
+    progress, so that the next search does not pay for it; None when the workspace's settings
+    name another model (then the new one is not used there)."""
+    settings = settings_for(root, argparse.Namespace())  # the index's, not training's
+    if settings.model != "default":
+        print(f"nearcode: {root} uses the model {settings.model!r} (its settings), not "
+              f"{result.name}: its index is left as it is", file=sys.stderr)
+        return None
+    print(f"nearcode: re-embedding {root} with {result.name}…", file=sys.stderr)
+    ws = Workspace([root], settings)
+    try:
+        report = sync(ws)
+        _, chunks = ws.counts()
+    finally:
+        ws.close()
+    return {"model": result.name, "chunks": chunks, "embedded": report.chunks_embedded,
+            "seconds": round(report.seconds, 2)}
+
+
+def _heldout_files(folder: Path) -> list[str]:
+    """The held-out files of a trained model, as its split.json lists them."""
+    try:
+        data = json.loads((folder / "split.json").read_text())
+        return [str(f) for f in data.get("heldout_files", [])]
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from ..train import measure  # torch and sentence-transformers: only when measuring
 
     roots, settings = _roots(args)
-    model = args.model or registry.active_name()
+    model = args.model or registry.active_name(roots[0])
     update, close = _reporter(args.json)
     try:
         report = measure.evaluate_corpus(roots, settings, model, args.seed, progress=update)
@@ -203,15 +255,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    active = registry.active_name()
+    root = root_of(args)
+    active = registry.active_name(root)
+    choice = registry.workspace_choice(root)
+    source = ("this workspace's choice" if choice is not None
+              else "the user-wide default" if active else "nothing activated")
     listed = trained_models(registry.models_dir())
     if args.json:
-        print(json.dumps({"active": active or "default", "models": [
+        print(json.dumps({"workspace": str(root), "active": active or "default",
+                          "source": source, "global": registry.global_name(), "models": [
             {"name": folder.name, "folder": str(folder), "created": m.created,
              "active": folder.name == active, "pairs": m.to_json()["pairs"],
              "metrics": m.to_json()["metrics"], "sources": m.sources}
             for folder, m in listed]}, indent=2))
         return 0
+    print(f"in {root}: {active or registry.BASE_MODEL_NAME} ({source}); user-wide default: "
+          f"{registry.global_name() or registry.BASE_MODEL_NAME}")
     print(f"{'':2}{'name':<36} {'created':<26} {'pairs':>7} {'MRR base':>9} {'trained':>8}")
     shipped = f"default ({registry.BASE_MODEL_NAME})"
     print(f"{'*' if active is None else ' '} {shipped:<36}")
@@ -233,12 +292,52 @@ def _num(x: Any) -> str:
 
 
 def cmd_models_use(args: argparse.Namespace) -> int:
-    name = None if args.name in ("default", "base", registry.BASE_MODEL_NAME) else args.name
-    registry.set_active(name)  # ModelError for an unknown name
-    shown = name or f"default ({registry.BASE_MODEL_NAME})"
-    if args.json:
-        print(json.dumps({"active": name or "default"}))
+    base = args.name in ("base", registry.BASE_MODEL_NAME)
+    name = None if base or args.name == "default" else args.name
+    if args.everywhere:
+        registry.set_active(name)  # ModelError for an unknown name
+        shown = name or f"none ({registry.BASE_MODEL_NAME})"
+        if args.json:
+            print(json.dumps({"global": name}))
+        else:
+            print(f"user-wide default model: {shown}, for workspaces without a model of their "
+                  "own; their indexes are re-embedded on their next update (restart a running "
+                  "language server to switch it)")
+        return 0
+    root = root_of(args)
+    if name is None and not base:  # 'default': follow the user-wide default again
+        registry.forget_workspace(root)
     else:
-        print(f"active model: {shown}; indexes are re-embedded on their next update "
-              "(restart a running language server to switch it)")
+        registry.set_active(name, root)  # ModelError for an unknown name
+    now = registry.active_name(root)
+    cost = _switch_cost(root, now)
+    if args.json:
+        print(json.dumps({"workspace": str(root), "active": now or "default",
+                          "chunks_to_embed": cost}))
+        return 0
+    print(f"active model in {root}: {now or registry.BASE_MODEL_NAME}")
+    if cost:
+        print(f"its index holds {cost} chunks of another model: they are embedded again on "
+              "its next update (`nearcode index`, a search, or the language server's next "
+              "re-scan)")
     return 0
+
+
+def _switch_cost(root: Path, name: str | None) -> int:
+    """Chunks of `root`'s index that model `name` (None: the base model) would embed again."""
+    from ..config import db_path_for
+    from ..embed.base import fingerprint
+    from ..store.factory import open_store
+
+    settings = settings_for(root, argparse.Namespace())
+    db = db_path_for(root, settings)
+    if settings.model != "default" or not db.is_file():
+        return 0
+    ref = registry.resolve(name or "base")
+    store = open_store(root, db, settings)
+    try:
+        held = str(store.model_id or "")
+        same = held.split("/", 1)[0] == f"{ref.name}@{fingerprint(ref.folder)}"
+        return 0 if same or not held else store.counts()[1]
+    finally:
+        store.close()

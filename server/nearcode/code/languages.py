@@ -150,6 +150,9 @@ SPECS: tuple[LanguageSpec, ...] = (
 )
 
 BY_NAME: dict[str, LanguageSpec] = {spec.name: spec for spec in SPECS}
+ALIASES = {"c#": "csharp", "cs": "csharp", "c++": "cpp", "js": "javascript",
+           "ts": "typescript", "py": "python", "sh": "shell", "bash": "shell",
+           "golang": "go", "rs": "rust", "rb": "ruby", "md": "markdown", "yml": "yaml"}
 _BY_EXT: dict[str, str] = {ext: spec.name for spec in SPECS for ext in spec.extensions}
 _BY_FILENAME: dict[str, str] = {
     "Makefile": "shell", "Dockerfile": "shell", "Rakefile": "ruby", "Gemfile": "ruby",
@@ -170,11 +173,15 @@ def language_for_path(path: str | PurePath) -> str | None:
 
 
 def check_language(name: str) -> str:
-    """Return `name` when it is a known language; raise UnknownLanguageError otherwise."""
-    if name not in BY_NAME:
+    """The known language `name` stands for, in any case (`Python` → `python`), or one of a few
+    common aliases (`C#`, `C++`, `JS`, `TS`, `py`, `bash`, `golang`); UnknownLanguageError
+    listing the known names otherwise."""
+    key = name.strip().lower() if isinstance(name, str) else ""
+    key = ALIASES.get(key, key)
+    if key not in BY_NAME:
         known = ", ".join(sorted(BY_NAME))
         raise UnknownLanguageError(f"unknown language {name!r}; known: {known}")
-    return name
+    return key
 
 
 def grammar_languages() -> list[str]:

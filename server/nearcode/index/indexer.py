@@ -97,10 +97,11 @@ class Indexer:
             return Report()
         started = time.monotonic()
         previous = self.store.model_id
+        held = self.store.counts()[1] if previous not in (None, self.embedder.model_id) else 0
         self.reason = None
         if self.store.ensure_model(self.embedder.model_id, self.embedder.dim) and previous:
             self.reason = (f"re-embedding with {_model_name(self.embedder.model_id)} (the index "
-                           f"held {_model_name(previous)})")
+                           f"held {_model_name(previous)}; {held:,} chunks to embed again)")
             log.info("%s: %s", self.root, self.reason)
         self.filter.reset()  # ignore files may have changed since the last walk
         files = self.filter.walk()

@@ -23,6 +23,7 @@ from ..code.languages import BY_NAME
 from ..config import Settings
 from ..errors import NearcodeError
 from ..index.folder import WorkspaceError
+from ..index.scope import special_folder, vcs_root
 from . import payload
 from .tools import (
     CONTEXT_CHARS,
@@ -176,16 +177,25 @@ def create_server(tools: NearcodeTools) -> MCPServer[Any]:
     return mcp
 
 
-def implicit_root(found: Path) -> Path:
-    """`found`, the workspace picked from the current folder when none was given, unless it
-    is the file system's root or the home folder: some clients start servers there before a
-    project is open, and indexing everything below them is never what was meant."""
-    if found == Path(found.anchor) or found == Path.home().resolve():
-        raise WorkspaceError(
-            f"nearcode mcp was started in {found}, not in a project: give the workspace "
-            "folder (`nearcode mcp /path/to/project`; in VS Code and Cursor "
-            "`${workspaceFolder}`)")
-    return found
+def check_workspace(root: Path, implicit: bool, yes: bool = False) -> Path:
+    """`root`, unless it is the file system's root, the home folder (or above) or a system
+    folder (index/scope.py), where indexing everything below it is never what was meant: some
+    clients start servers in the home folder before a project is open. An explicit folder of
+    that kind is served with `yes` (`nearcode mcp --yes PATH`); a folder that is merely not
+    version-controlled, or large, is served (the agent named it) with a warning."""
+    problem = special_folder(root)
+    if problem and not (yes and not implicit):
+        if implicit:
+            raise WorkspaceError(
+                f"nearcode mcp was started in {root}, not in a project (it {problem}): give "
+                "the workspace folder (`nearcode mcp /path/to/project`; in VS Code and Cursor "
+                "`${workspaceFolder}`)")
+        raise WorkspaceError(f"{root} {problem}, not a project: give a project folder, or add "
+                             "--yes to serve this one anyway")
+    if not problem and vcs_root(root) is None:
+        log.warning("nearcode mcp: %s is not version-controlled; indexing everything below it",
+                    root)
+    return root
 
 
 def run(root: Path, settings: Settings, http: bool = False, port: int = 8765) -> None:

@@ -51,6 +51,7 @@ class GeneralStage:
     steps: int = 0
     trained_on: int = 0
     per_step: list[float] = field(default_factory=list)
+    skipped: str | None = None  # why there was no general stage
 
 
 @dataclass

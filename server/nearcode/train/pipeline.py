@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,8 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     """Mine pairs under `roots`, fine-tune, evaluate, save and maybe activate a model."""
     t0 = time.monotonic()
     say = progress or (lambda p: None)
+    if opts.start == "active":  # what `default` means in this workspace, not elsewhere
+        opts = replace(opts, start=registry.active_name(Path(roots[0])) or "base")
     name = check_options(roots, opts)
     data = prepare(roots, settings, opts, say)
     start = evaluate_start(data, opts, say)
@@ -105,7 +107,7 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     folder = save(start.model, manifest, data.split, {p.path for p in batches.library_pairs})
     manifest.fingerprint = fingerprint(folder)
     manifest.write(folder)
-    activated, notes = activate(name, metrics)
+    activated, notes = activate(name, metrics, Path(roots[0]))
     manifest.seconds.total = round(time.monotonic() - t0, 1)
     manifest.activated = activated
     manifest.write(folder)
@@ -135,7 +137,8 @@ def describe_run(name: str, roots: Sequence[Path], opts: TrainOptions, data: Dat
             source=str(batches.library) if batches.library else None,
             pairs=len(batches.library_pairs), steps=len(fitted.general_losses),
             trained_on=len(fitted.general_losses) * b,
-            per_step=[round(x, 4) for x in fitted.general_losses]),
+            per_step=[round(x, 4) for x in fitted.general_losses],
+            skipped=None if fitted.general_losses else batches.general_skipped),
         train_loss=TrainLoss(round(start.loss_before, 4), round(loss_after, 4),
                              [round(x, 4) for x in fitted.losses]),
         steps=Steps(done=len(fitted.losses), planned=budget.planned, fit_budget=budget.fits,
@@ -151,14 +154,14 @@ def describe_run(name: str, roots: Sequence[Path], opts: TrainOptions, data: Dat
     )
 
 
-def activate(name: str, metrics: dict[str, Metrics]) -> tuple[bool, list[str]]:
-    """Make the model the active one when it beats the base and the start model; whether it
-    did, and a note saying so."""
+def activate(name: str, metrics: dict[str, Metrics], root: Path) -> tuple[bool, list[str]]:
+    """Make the model the active one of the workspace `root` (and of no other) when it beats
+    the base and the start model; whether it did, and a note saying so."""
     trained, base, start = metrics["trained"].mrr10, metrics["base"].mrr10, metrics["start"].mrr10
     if trained > max(base, start):
-        registry.set_active(name)
-        return True, [f"activated {name}: held-out MRR@10 {trained:.3f} beats {base:.3f} of the "
-                      "base model"]
+        registry.set_active(name, root)
+        return True, [f"activated {name} for {root}: held-out MRR@10 {trained:.3f} beats "
+                      f"{base:.3f} of the base model (other workspaces keep their model)"]
     return False, [f"not activated: held-out MRR@10 {trained:.3f} does not beat "
                    f"{max(base, start):.3f}; `nearcode models use {name}` would switch to it "
                    "anyway"]

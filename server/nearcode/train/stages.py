@@ -82,6 +82,7 @@ class Batches:
     codes: list[str]
     general_steps: int
     seconds: float
+    general_skipped: str | None = None  # why there is no general stage, when there is none
 
 
 @dataclass
@@ -178,15 +179,20 @@ def batch(roots: Sequence[Path], start: Start, data: Data, budget: Budget, opts:
           say: ProgressFn) -> Batches:
     """The library's pairs for the general stage (if any), and the pairs trained on (one
     epoch's worth at most: more epochs go over them again), grouped into batches by topic."""
-    library, library_pairs = _general_pairs(roots, opts, budget.fits, budget.steps, say)
+    library, library_pairs, skipped = _general_pairs(roots, opts, budget.fits, budget.steps,
+                                                     say)
     say(Progress("batch"))
     t0 = time.monotonic()
     texts, codes = _topic_batches(start.embedder, data.texts, data.codes, budget.steps, opts)
     general_texts, general_codes = _topic_batches(
         start.embedder, anchors(library_pairs, opts.query, opts.seed),
         [p.code for p in library_pairs], len(library_pairs) // opts.batch_size, opts)
+    general_steps = len(general_texts) // opts.batch_size
+    if skipped is None and not general_steps:
+        skipped = (f"the {len(library_pairs)} pairs of the standard library make no batch of "
+                   f"{opts.batch_size}")
     return Batches(library, library_pairs, general_texts, general_codes, texts, codes,
-                   len(general_texts) // opts.batch_size, time.monotonic() - t0)
+                   general_steps, time.monotonic() - t0, skipped)
 
 
 def fit(start: Start, budget: Budget, batches: Batches, opts: TrainOptions,
@@ -219,17 +225,27 @@ def fit(start: Start, budget: Budget, batches: Batches, opts: TrainOptions,
 
 
 def _general_pairs(roots: Sequence[Path], opts: TrainOptions, fits: int, own_steps: int,
-                   say: ProgressFn) -> tuple[Path | None, list[pairs.Pair]]:
-    """The standard library and its pairs for the general stage (none when there is none).
+                   say: ProgressFn) -> tuple[Path | None, list[pairs.Pair], str | None]:
+    """The standard library and its pairs for the general stage, or none and why not.
 
     By default the stage takes what the budget's `fits` steps leave after the workspace's
     `own_steps`, when starting from the base model (a trained start had its stage) and not
     repeating a run exactly (`max_steps`: give `general_steps` too). An explicit
     `general_steps` that cannot be met is an error."""
     asked = opts.general_steps
-    if asked == 0 or (asked is None and (opts.start != "base" or opts.max_steps is not None
-                                         or fits - own_steps < general.MIN_STEPS)):
-        return None, []
+    why = None
+    if asked == 0:
+        why = "--general-steps 0"
+    elif asked is None and opts.start != "base":
+        why = (f"the run starts from {opts.start!r}, not the base model (a trained start had "
+               "its general stage; --general-steps N asks for one)")
+    elif asked is None and opts.max_steps is not None:
+        why = "--max-steps repeats a run exactly (give --general-steps N too for a general stage)"
+    elif asked is None and fits - own_steps < general.MIN_STEPS:
+        why = (f"the workspace's own {own_steps} steps fill the time budget ({fits} steps fit; "
+               f"a general stage needs {general.MIN_STEPS} more)")
+    if why is not None:
+        return None, [], why
     library = general.library_root()
     problem = ("no standard library found for this Python" if library is None else
                f"the workspace overlaps the standard library ({library})"
@@ -238,14 +254,14 @@ def _general_pairs(roots: Sequence[Path], opts: TrainOptions, fits: int, own_ste
         if asked is not None:
             raise TrainingError(f"--general-steps {asked}: {problem}")
         log.info("no general stage: %s", problem)
-        return None, []
+        return None, [], problem
     assert library is not None
     say(Progress("general"))
     found = general.library_pairs(library, opts.seed)
     epoch = len(found) // opts.batch_size
     n = min(asked, epoch) if asked is not None else general.steps(fits, own_steps, epoch)
     log.info("general stage: %d steps on %d pairs of %s", n, len(found), library)
-    return library, found[: n * opts.batch_size]
+    return library, found[: n * opts.batch_size], None
 
 
 def _topic_batches(embedder: ModelEmbedder, texts: list[str], codes: list[str], steps: int,
