@@ -347,7 +347,7 @@ def test_model_change_embeds_everything_again(tmp_path: Path) -> None:
     assert report.chunks_embedded == other.reset() == n_hashes and report.chunks_cached == 0
     assert second.store.model_id == other.model_id and second.store.dim == 64
     blobs = {len(r[0]) for r in second.store.db.execute("SELECT vector FROM embeddings")}
-    assert blobs == {64 * 4}  # float32, the new model's only
+    assert blobs == {4 + 64}  # int8 values and their float32 scale, the new model's only
     assert deep_check(second.store) == []
 
 

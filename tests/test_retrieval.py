@@ -93,7 +93,8 @@ def test_dense_scores_are_the_fake_cosines(ws: Workspace) -> None:
         assert scores == sorted(scores, reverse=True)
         for cid, score in got:
             want = ws.embedder.embed_batch([_embed_text(chunks[cid])])[0] @ vector
-            assert score == pytest.approx(float(want), abs=1e-5)
+            # the cosine with the stored vector (SQLite keeps int8: within 0.005)
+            assert score == pytest.approx(float(want), abs=5e-3)
         # the fake's stated definition: word-part overlap, up to hash collisions
         top = chunks[got[0][0]]
         assert _overlap_cosine(query, _embed_text(top)) == pytest.approx(got[0][1], abs=0.05)

@@ -10,7 +10,6 @@ model changes.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -21,17 +20,23 @@ import numpy as np
 import sqlite_utils
 from pysqlite3 import dbapi2 as sqlite3
 
-from ..code import lexical
 from ..code.chunking import Chunk
 from . import indexfile, sqlite_db
 from .base import NO_FILTER, FileState, Filter, StoredChunk, StoreError, keep_matching
 from .bits import SignBits, rescore
-from .sqlite_db import MIGRATIONS, VECTOR_DTYPE, Connections, bump_generation, vector_blob
+from .fts import FullText
+from .sqlite_db import (
+    FTS_SQL,
+    MIGRATIONS,
+    Connections,
+    bump_generation,
+    decode_vectors,
+    encode_vector,
+    vector_blob,
+)
 
 log = logging.getLogger(__name__)
 
-FTS_WEIGHTS = (2.0, 0.5, 1.0)  # BM25 weight of a match in the symbol, path and body columns
-COMMON_WORD = 0.25  # share of chunks above which a query word is too common to search for
 VEC_KNN_MAX = 4096  # sqlite-vec refuses a KNN query with a larger k
 # Unused vectors kept at least (~30 MB at 384 dims), so that a switch to a small branch and
 # back does not embed the whole workspace again.
@@ -57,8 +62,10 @@ class Store:
         self._conns = Connections(self.path, self.read_only)
         self.memory_bits = True  # False: coarse search in vec0 only (benchmarks compare both)
         self.sign_bits = SignBits()
-        self._df: dict[str, int] = {}  # document frequency of query words, per generation
-        self._df_generation: str | None = None
+        self.fts = FullText(self._rows, lambda: self.meta("generation"),
+                            lambda: self.counts()[1])
+        self._counts: tuple[str | None, tuple[int, int]] | None = None  # per generation
+        self._files: tuple[str | None, dict[str, FileState]] | None = None
         db = self.db
         try:
             if self.read_only:
@@ -112,7 +119,8 @@ class Store:
             return False
         had = self.model_id
         with self._write() as db:
-            db.execute("DELETE FROM chunks_fts")
+            db.execute("DROP TABLE IF EXISTS chunks_fts")
+            db.execute(FTS_SQL)
             db.execute("DELETE FROM chunks")
             db.execute("DELETE FROM files")
             db.execute("DELETE FROM embeddings")
@@ -131,8 +139,15 @@ class Store:
     # -- files
 
     def file_states(self) -> dict[str, FileState]:
-        rows = self._rows("SELECT path, size, mtime_ns, sha256, source FROM files")
-        return {r[0]: FileState(*r) for r in rows}
+        """Every file's state (a copy of what was read at this generation of the index:
+        completion context asks for it on every request)."""
+        generation = self.meta("generation")
+        cached = self._files
+        if cached is None or cached[0] != generation or generation is None:
+            rows = self._rows("SELECT path, size, mtime_ns, sha256, source FROM files")
+            cached = (generation, {r[0]: FileState(*r) for r in rows})
+            self._files = cached
+        return dict(cached[1])
 
     def file_state(self, path: str) -> FileState | None:
         rows = self._rows(
@@ -142,6 +157,7 @@ class Store:
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Record a new mtime/size for a file whose content hash did not change."""
         with self._write() as db:
+            bump_generation(db)  # file_states are cached per generation
             db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
                        (size, mtime_ns, path))
 
@@ -170,10 +186,11 @@ class Store:
         for i in range(0, len(wanted), 500):
             part = wanted[i : i + 500]
             marks = ",".join("?" * len(part))
-            for h, blob in self._rows(
-                f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})", part
-            ):
-                out[h] = np.frombuffer(blob, dtype=VECTOR_DTYPE)
+            rows = self._rows(f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})",
+                              part)
+            if rows:
+                out.update(zip([r[0] for r in rows], decode_vectors([r[1] for r in rows]),
+                               strict=True))
         return out
 
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
@@ -181,7 +198,7 @@ class Store:
         with self._write() as db:
             db.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (hash, vector, used_at) VALUES (?, ?, ?)",
-                [(h, vector_blob(v), now) for h, v in vectors.items()],
+                [(h, encode_vector(v), now) for h, v in vectors.items()],
             )
 
     def prune_cache(self, keep_orphans: int | None = None) -> int:
@@ -234,13 +251,19 @@ class Store:
         return StoredChunk(*rows[0]) if rows else None
 
     def chunks_by_symbol(self, names: Sequence[str], limit: int = 50) -> list[StoredChunk]:
-        """Chunks whose symbol is one of `names` or ends with `.name`."""
+        """Chunks whose symbol is one of `names` or ends with `.name` (by the indexed last
+        part of each symbol)."""
+        plain = [n for n in names if "." not in n]
+        cond, params = "0", []
+        if plain:
+            cond = f"c.name IN ({','.join('?' * len(plain))})"
+            params = list(plain)
+        for n in names:
+            if "." in n:
+                cond += " OR c.symbol = ? OR (c.name = ? AND c.symbol LIKE ?)"
+                params += [n, n.rsplit(".", 1)[-1], f"%.{n}"]
         if not names:
             return []
-        cond = " OR ".join(["c.symbol = ? OR c.symbol LIKE ?"] * len(names))
-        params: list[object] = []
-        for n in names:
-            params += [n, f"%.{n}"]
         rows = self._rows(f"{self._CHUNK_SQL} WHERE {cond} LIMIT ?", [*params, limit])
         return [StoredChunk(*r) for r in rows]
 
@@ -260,11 +283,13 @@ class Store:
         for i in range(0, len(ids), 500):
             part = list(ids[i : i + 500])
             marks = ",".join("?" * len(part))
-            for cid, blob in self._rows(
+            rows = self._rows(
                 f"SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.hash = c.hash"
                 f" WHERE c.id IN ({marks})", part,
-            ):
-                out[cid] = np.frombuffer(blob, dtype=VECTOR_DTYPE)
+            )
+            if rows:
+                out.update(zip([r[0] for r in rows], decode_vectors([r[1] for r in rows]),
+                               strict=True))
         return out
 
     # -- candidates for retrieval
@@ -314,63 +339,32 @@ class Store:
         return keep_matching(ids, self.chunks_by_id(ids), flt)
 
     def document_frequency(self, word: str) -> int:
-        """How many chunks hold `word` (cached until the index changes)."""
-        generation = self.meta("generation")
-        if self._df_generation != generation:
-            self._df.clear()
-            self._df_generation = generation
-        if word not in self._df:
-            rows = self._rows("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                              (lexical.fts_query([word]),))
-            self._df[word] = int(rows[0][0])
-        return self._df[word]
+        """How many chunks hold `word` (cached; see fts.py)."""
+        return self.fts.document_frequency(word)
 
     def lexical_ceiling(self, words: Sequence[str]) -> float:
         """Half the summed BM25 idf of the query words: about the score of a chunk that holds
         half of what the query says. Retrieval divides BM25 scores by at least this, so that
         the best of a few incidental word matches does not count as a full match."""
-        n = self.counts()[1]
-        total = 0.0
-        for word in words:
-            df = self.document_frequency(word)
-            total += max(1e-6, math.log((n - df + 0.5) / (df + 0.5)))
-        return 0.5 * total
+        return self.fts.ceiling(words)
 
     def lexical_candidates(
         self, words: Sequence[str], k: int, flt: Filter = NO_FILTER,
     ) -> list[tuple[int, float]]:
-        """Chunk ids and BM25 scores (higher is better) of the best full-text matches.
-
-        Words found in more than COMMON_WORD of the chunks are left out of the query (unless
-        all are): they weigh next to nothing in BM25 but make the query read most of the
-        index (100k chunks: 55 ms -> 2 ms for such queries)."""
-        n = self.counts()[1]
-        rare = [w for w in words if self.document_frequency(w) <= COMMON_WORD * n]
-        query = lexical.fts_query(rare or list(words))
-        if not query:
-            return []
-        want = k * (8 if flt else 1) + len(flt.exclude_ids)
-        rank = "bm25(chunks_fts, {}, {}, {})".format(*FTS_WEIGHTS)
-        try:
-            rows = self._rows(
-                f"SELECT rowid, -{rank} FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY {rank}"
-                " LIMIT ?",
-                (query, want),
-            )
-        except StoreError:
-            log.warning("full-text query failed: %s", query, exc_info=True)
-            return []
-        ids = [r[0] for r in rows if r[0] not in flt.exclude_ids]
-        keep = set(self._filter_ids(ids, flt))
-        return [(cid, float(s)) for cid, s in rows if cid in keep][:k]
+        """Chunk ids and BM25 scores (higher is better) of the best full-text matches, for
+        the query's rarest words (fts.py)."""
+        return self.fts.candidates(words, k, flt, self._filter_ids)
 
     # -- status
 
     def counts(self) -> tuple[int, int]:
         """(files, chunks) in the index."""
-        files = self._rows("SELECT COUNT(*) FROM files")[0][0]
-        chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
-        return int(files), int(chunks)
+        generation = self.meta("generation")
+        if self._counts is None or self._counts[0] != generation or generation is None:
+            files = self._rows("SELECT COUNT(*) FROM files")[0][0]
+            chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
+            self._counts = (generation, (int(files), int(chunks)))
+        return self._counts[1]
 
     def check(self) -> list[str]:
         """Consistency problems (empty when the index is sound); used by tests and `status`."""

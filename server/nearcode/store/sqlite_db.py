@@ -4,13 +4,18 @@ thread, and how rows are read and written.
 Tables (numbered migrations in `MIGRATIONS`):
   meta        key/value: model_id, dim
   files       path (posix, relative to the folder), size, mtime_ns, sha256, source
-  chunks      span, symbol, kind, language, hash of the embedded text, text
-  embeddings  hash -> vector: float32 little-endian blob of `dim` values, norm 1. This is also
-              the embedding cache: a chunk whose hash is here is never embedded again (renames,
+  chunks      span, symbol (and its last dotted part, `name`), kind, language, hash of the
+              embedded text, text
+  embeddings  hash -> vector (WITHOUT ROWID): int8, `encode_vector`: a little-endian float32
+              scale, then `dim` int8 values (value = int8 * scale, then normalised to norm 1);
+              388 bytes at 384 dims instead of 1,536 for float32, recall@10 of the exact
+              top 10 0.995-0.998 (bench/README.md, "Big repositories"). This is also the
+              embedding cache: a chunk whose hash is here is never embedded again (renames,
               branch switches), and orphans are pruned only beyond a bound.
-  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id)
-  vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id): a fast coarse search whose
-              candidates are re-scored exactly with the float vectors
+  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id); contentless
+              (`content=''`, `contentless_delete=1`): only the index, no copy of the words
+  vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id), of the vectors as stored: a fast
+              coarse search whose candidates are re-scored with the stored vectors
 
 The `generation` counter in `meta` is bumped by every write that changes chunks (from any
 process), inside the writing transaction: readers tell from it when their in-memory copy of the
@@ -80,8 +85,92 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="m002_symbol_names")
+def _m002_symbol_names(db: sqlite_utils.Database) -> None:
+    """The last part of each symbol (`parse` of `Parser.parse`), indexed: completion context
+    looks definitions up by the names a file imports (a LIKE '%.name' read every chunk)."""
+    db.execute("ALTER TABLE chunks ADD COLUMN name TEXT")
+    rows = db.execute("SELECT id, symbol FROM chunks WHERE symbol IS NOT NULL").fetchall()
+    db.conn.executemany("UPDATE chunks SET name = ? WHERE id = ?",
+                        [(symbol_name(symbol), cid) for cid, symbol in rows])
+    db.execute("CREATE INDEX chunks_name ON chunks(name)")
+
+
+def symbol_name(symbol: str | None) -> str | None:
+    """The last dotted part of a symbol."""
+    return None if symbol is None else symbol.rsplit(".", 1)[-1]
+
+
+FTS_SQL = ("CREATE VIRTUAL TABLE chunks_fts USING fts5(symbol, path, body, content = '',"
+           " contentless_delete = 1, tokenize = 'porter unicode61 remove_diacritics 2')")
+
+
+@MIGRATIONS(name="m003_compact")
+def _m003_compact(db: sqlite_utils.Database) -> None:
+    """Vectors as int8, the embeddings keyed without a rowid, full text without its copy of
+    the words (3.8-4.5 KB a chunk -> see bench/README.md, "Big repositories")."""
+    db.execute("CREATE TABLE embeddings_int8 (hash TEXT PRIMARY KEY, vector BLOB NOT NULL,"
+               " used_at REAL NOT NULL) WITHOUT ROWID")
+    rows = db.execute("SELECT hash, vector, used_at FROM embeddings")
+    while part := rows.fetchmany(2000):
+        db.conn.executemany("INSERT INTO embeddings_int8 VALUES (?, ?, ?)", [
+            (h, encode_vector(np.frombuffer(blob, dtype=VECTOR_DTYPE)), used)
+            for h, blob, used in part])
+    db.execute("DROP TABLE embeddings")
+    db.execute("ALTER TABLE embeddings_int8 RENAME TO embeddings")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'vec_bits'").fetchone():
+        db.execute("DELETE FROM vec_bits")  # the sign bits of the vectors as now stored
+        rows = db.execute("SELECT c.id, e.vector FROM chunks c JOIN embeddings e"
+                          " ON e.hash = c.hash")
+        while part := rows.fetchmany(2000):
+            db.conn.executemany(
+                "INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
+                [(cid, vector_blob(decode_vectors([blob])[0])) for cid, blob in part])
+    db.execute("DROP TABLE chunks_fts")
+    db.execute(FTS_SQL)
+    rows = db.execute("SELECT c.id, c.symbol, f.path, c.text FROM chunks c"
+                      " JOIN files f ON f.id = c.file_id")
+    while part := rows.fetchmany(2000):
+        db.conn.executemany("INSERT INTO chunks_fts (rowid, symbol, path, body)"
+                            " VALUES (?, ?, ?, ?)", [fts_row(*r) for r in part])
+
+
+def fts_row(chunk_id: int | None, symbol: str | None, path: str, text: str
+            ) -> tuple[int | None, str, str, str]:
+    return (chunk_id, lexical.index_text(symbol or ""), lexical.index_text(path),
+            lexical.index_text(text))
+
+
 def vector_blob(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype=VECTOR_DTYPE).tobytes()
+    """A float32 blob, what sqlite-vec takes."""
+    blob: bytes = np.asarray(vector, dtype=VECTOR_DTYPE).tobytes()
+    return blob
+
+
+def encode_vector(vector: np.ndarray) -> bytes:
+    """The stored form of a vector: float32 scale, then int8 values (see the tables above)."""
+    v = np.asarray(vector, dtype=np.float32)
+    scale = float(np.abs(v).max(initial=0.0)) / 127 or 1.0
+    q = np.clip(np.rint(v / scale), -127, 127).astype(np.int8)
+    head: bytes = np.array([scale], dtype=VECTOR_DTYPE).tobytes()
+    body: bytes = q.tobytes()
+    return head + body
+
+
+def decode_vectors(blobs: Sequence[bytes]) -> np.ndarray:
+    """(len(blobs), dim) float32 unit vectors from their stored form."""
+    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), -1)
+    scale = raw[:, :4].copy().view(VECTOR_DTYPE)  # (n, 1)
+    matrix = raw[:, 4:].view(np.int8).astype(np.float32) * scale
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit: np.ndarray = matrix / np.maximum(norms, 1e-12)
+    return unit
+
+
+def stored(vector: np.ndarray) -> np.ndarray:
+    """`vector` as it reads back from the index."""
+    vec: np.ndarray = decode_vectors([encode_vector(vector)])[0]
+    return vec
 
 
 def bump_generation(db: sqlite_utils.Database) -> None:
@@ -106,20 +195,17 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
                         [(now, h) for h in {c.hash for c in chunks}])
     for c in chunks:
         cur = db.execute(
-            "INSERT INTO chunks (file_id, start_line, end_line, symbol, kind, language,"
-            " hash, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (file_id, c.start_line, c.end_line, c.symbol, c.kind, c.language, c.hash,
-             c.text),
+            "INSERT INTO chunks (file_id, start_line, end_line, symbol, name, kind, language,"
+            " hash, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (file_id, c.start_line, c.end_line, c.symbol, symbol_name(c.symbol), c.kind,
+             c.language, c.hash, c.text),
         )
         chunk_id = cur.lastrowid
-        db.execute(
-            "INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
-            (chunk_id, lexical.index_text(c.symbol or ""), lexical.index_text(c.path),
-             lexical.index_text(c.text)),
-        )
-        db.execute(
+        db.execute("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
+                   fts_row(chunk_id, c.symbol, c.path, c.text))
+        db.execute(  # bits of the vector as stored: the same whether embedded now or cached
             "INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
-            (chunk_id, vector_blob(vectors[c.hash])),
+            (chunk_id, vector_blob(stored(vectors[c.hash]))),
         )
 
 

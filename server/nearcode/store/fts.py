@@ -1,0 +1,147 @@
+"""The full-text half of the SQLite store: which query words to search for, BM25 candidates
+and the scale of their scores.
+
+A code → code query (findSimilar, completionContext) holds dozens of words. FTS5 then reads
+the postings of every one of them and ranks every chunk that holds any: at 100k chunks that
+was 250-380 ms a query. BM25 ranks mostly by the rare words, so only the rarest words are
+searched for, as many as a fixed budget of postings allows (bench/README.md, "Big
+repositories"); queries within the budget (short ones, or any on a small index) search for
+all their words but the very common ones, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..code import lexical
+from .base import Filter, StoreError
+
+log = logging.getLogger(__name__)
+
+FTS_WEIGHTS = (2.0, 0.5, 1.0)  # BM25 weight of a match in the symbol, path and body columns
+COMMON_WORD = 0.25  # share of chunks above which a query word is too common to search for
+# A query reads the postings of each of its words: about 2-4 ms per 1,000 at 100k chunks on 2
+# cores (bench/README.md, "Big repositories"). The rarest words are searched for while their
+# postings add up to at most POSTINGS (and at least MIN_WORDS of them).
+POSTINGS = int(os.environ.get("NEARCODE_FTS_POSTINGS", "2000"))
+MIN_WORDS = 4
+# While the index keeps changing, document frequencies are kept this long: they choose words
+# and set a scale, and a few writes do not move them (recounting costs ms per common word).
+DF_TTL_S = 5.0
+
+Rows = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
+
+
+class FullText:
+    """Queries of one index's `chunks_fts` table."""
+
+    def __init__(self, rows: Rows, generation: Callable[[], str | None],
+                 chunk_count: Callable[[], int]) -> None:
+        self._rows = rows
+        self._generation = generation
+        self._chunk_count = chunk_count
+        self._df: dict[str, tuple[int, bool]] = {}  # word -> (count, exact)
+        self._df_generation: str | None = None
+        self._df_at = 0.0
+
+    def document_frequency(self, word: str, cap: int | None = None) -> int:
+        """How many chunks hold `word`, counted up to `cap` (a count of `cap` means "at
+        least"): counting stops there, so that a word in most chunks costs no more than a
+        rare one (at 100k chunks: 0.4 ms instead of 18). Cached while the index does not
+        change, and for up to DF_TTL_S while it does."""
+        generation = self._generation()
+        if self._df_generation != generation and (
+                not self._df or time.monotonic() - self._df_at > DF_TTL_S):
+            self._df.clear()
+            self._df_generation = generation
+            self._df_at = time.monotonic()
+        known = self._df.get(word)
+        if known is not None and (known[1] or (cap is not None and known[0] >= cap)):
+            return known[0]
+        query = lexical.fts_query([word])
+        if cap is None:
+            rows = self._rows("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                              (query,))
+        else:
+            rows = self._rows("SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts"
+                              " MATCH ? LIMIT ?)", (query, cap))
+        count = int(rows[0][0])
+        self._df[word] = (count, cap is None or count < cap)
+        return count
+
+    def clear(self) -> None:
+        self._df.clear()
+        self._df_generation = None
+
+    def select(self, words: Sequence[str]) -> tuple[list[str], list[str], bool]:
+        """(words to search for, words found nowhere, whether the budget cut any). Words in
+        more than COMMON_WORD of the chunks are left out (unless all are); then the rarest
+        while their postings fit in POSTINGS (at least MIN_WORDS of them)."""
+        n = self._chunk_count()
+        cap = POSTINGS + 1
+        df = {w: self.document_frequency(w, cap) for w in words}
+        absent = [w for w in words if df[w] == 0]
+        present = [w for w in words if df[w] > 0]
+        many = [w for w in present if df[w] >= cap]  # more postings than the whole budget
+        rare = [w for w in present if df[w] < cap and df[w] <= COMMON_WORD * n]
+        if not many and sum(df[w] for w in rare) <= POSTINGS:
+            return rare or present, absent, False
+        chosen: list[str] = []
+        total = 0
+        for w in sorted(rare, key=lambda w: df[w]):
+            if len(chosen) >= MIN_WORDS and total + df[w] > POSTINGS:
+                break
+            chosen.append(w)
+            total += df[w]
+        common = int(COMMON_WORD * n) + 1
+        for w in many:  # too few rare words: add frequent ones, but not the very common
+            if len(chosen) >= MIN_WORDS:
+                break
+            if self.document_frequency(w, common) < common:
+                chosen.append(w)
+        if not chosen:  # every word is very common: search for all, as always
+            chosen = [w for w in present if self.document_frequency(w) > 0]
+        keep = set(chosen)
+        return [w for w in present if w in keep], absent, True
+
+    def ceiling(self, words: Sequence[str]) -> float:
+        """Half the summed BM25 idf of the query words (those searched for, and those found
+        nowhere): about the score of a chunk that holds half of what the query says."""
+        n = self._chunk_count()
+        rare, absent, cut = self.select(words)
+        if not cut:
+            rare = [w for w in words if w not in absent]  # common words count, as they always did
+        total = 0.0
+        for word in rare + absent:
+            df = self.document_frequency(word)
+            total += max(1e-6, math.log((n - df + 0.5) / (df + 0.5)))
+        return 0.5 * total
+
+    def candidates(self, words: Sequence[str], k: int, flt: Filter,
+                   keep: Callable[[list[int], Filter], list[int]]) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) of the best matches, passing `flt`
+        (`keep` filters ids by language and path)."""
+        rare, _, _ = self.select(words)
+        query = lexical.fts_query(rare)
+        if not query:
+            return []
+        want = k * (8 if flt else 1) + len(flt.exclude_ids)
+        rank = "bm25(chunks_fts, {}, {}, {})".format(*FTS_WEIGHTS)
+        try:
+            rows = self._rows(
+                f"SELECT rowid, -{rank} FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY {rank}"
+                " LIMIT ?",
+                (query, want),
+            )
+        except StoreError:
+            log.warning("full-text query failed: %s", query, exc_info=True)
+            return []
+        ids = [r[0] for r in rows if r[0] not in flt.exclude_ids]
+        kept = set(keep(ids, flt)) if flt else set(ids)
+        return [(cid, float(s)) for cid, s in rows if cid in kept][:k]
+
