@@ -110,8 +110,8 @@ def main() -> None:
         detail[project["id"]] = [{"id": q["id"], "lsp": a, "mcp": b, "mcp_chars": n}
                                  for q, a, b, n in zip(qs, lsp, mcp, sizes, strict=True)]
         print(rows[-1], flush=True)
-    print(f"\n| project | questions | same ranking | largest answer (chars) | mean answer |"
-          f"\n| --- | --- | --- | --- | --- |")
+    print("\n| project | questions | same ranking | largest answer (chars) | mean answer |"
+          "\n| --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} / {r[1]} | {r[3]:,} | {r[4]:,} |")
     print(f"\nbudget: {MAX_RESULT_CHARS:,} characters per answer")
