@@ -101,7 +101,11 @@ def test_a_running_workspace_follows_only_its_own_choice(
             f"re-embedding with mine (the index held {registry.BASE_MODEL_NAME}; {chunks} "
             "chunks to embed again)")
         assert main(["models", "use", "mine", "--root", str(here)]) == 0
-        assert "embedded again" not in capsys.readouterr().out  # nothing left to do
+        out = capsys.readouterr().out
+        assert "embedded again" not in out and "note:" not in out  # nothing left to do
+        (here / "pyproject.toml").write_text('[tool.nearcode]\nmodel = "nearcode-code-v1"\n')
+        assert main(["models", "use", "mine", "--root", str(here)]) == 0
+        assert "name the model 'nearcode-code-v1', which comes first" in capsys.readouterr().out
     finally:
         a.close()
         b.close()

@@ -316,6 +316,9 @@ def cmd_models_use(args: argparse.Namespace) -> int:
                           "chunks_to_embed": cost}))
         return 0
     print(f"active model in {root}: {now or registry.BASE_MODEL_NAME}")
+    named = settings_for(root, argparse.Namespace()).model
+    if named != "default":
+        print(f"note: the settings of {root} name the model {named!r}, which comes first")
     if cost:
         print(f"its index holds {cost} chunks of another model: they are embedded again on "
               "its next update (`nearcode index`, a search, or the language server's next "
