@@ -81,7 +81,7 @@ def test_first_schema_upgrades_to_answer_like_a_fresh_index(tmp_path: Path) -> N
     assert deep_check(old) == [] and old.check() == []
     blobs = {len(r[0]) for r in old.db.execute("SELECT vector FROM embeddings")}
     assert blobs == {4 + EMB.dim}  # int8 values after their float32 scale
-    assert not _has(old, "chunks_fts_content")  # the copy of the words is gone
+    assert _has(old, "chunks_fts_content")  # the full text keeps its words (FTS_SQL)
 
     def by_span(store: Store, ranked: list[tuple[int, float]]) -> list[tuple[str, int, float]]:
         found = store.chunks_by_id([i for i, _ in ranked])
@@ -108,8 +108,23 @@ def _has(store: Store, table: str) -> bool:
                                  (table,)).fetchone())
 
 
-def test_full_text_keeps_no_copy_of_the_words(tmp_path: Path) -> None:
+def test_full_text_keeps_its_words(tmp_path: Path) -> None:
     store = _fresh(tmp_path / "index.db", _chunks(), _vectors(_chunks()))
-    assert not _has(store, "chunks_fts_content")  # contentless: only the index
+    assert _has(store, "chunks_fts_content")  # its words kept: BM25 statistics stay exact
     assert store.lexical_candidates(lexical.query_terms("count words"), 3)
     store.close()
+
+
+def test_a_contentless_full_text_table_is_rebuilt_with_its_words(tmp_path: Path) -> None:
+    store = _fresh(tmp_path / "index.db", _chunks(), _vectors(_chunks()))
+    want = store.lexical_candidates(lexical.query_terms("count words"), 5)
+    with store.db.conn:  # what m003 made for a while: no words, BM25 that counts deleted rows
+        store.db.execute("DROP TABLE chunks_fts")
+        store.db.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(symbol, path, body,"
+                         " content = '', contentless_delete = 1)")
+        store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_fts_with_content'")
+    store.close()
+    again = Store(tmp_path / "index.db")
+    assert _has(again, "chunks_fts_content")
+    assert again.lexical_candidates(lexical.query_terms("count words"), 5) == want
+    again.close()

@@ -172,7 +172,11 @@ class Retriever:
                 prior = ROLE_PRIOR.get(d.role, 1.0) * KIND_PRIOR.get(d.kind, 1.0)
                 best[ident] = (h.score * prior, h, d)
         out: list[Hit] = []
-        for score, h, d in sorted(best.values(), key=lambda x: -x[0]):
+        # equal scores (copies of one text) in file order, not in the order of chunk ids,
+        # which depend on the index's history
+        for score, h, d in sorted(best.values(),
+                                  key=lambda x: (-x[0], str(x[1].root), x[1].path,
+                                                 x[1].start_line)):
             own = d.whole and not chunks
             hit = replace(h, start_line=d.start_line if own else h.start_line,
                           end_line=d.end_line if own else h.end_line, symbol=d.name,

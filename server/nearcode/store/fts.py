@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,9 +29,6 @@ COMMON_WORD = 0.25  # share of chunks above which a query word is too common to 
 # postings add up to at most POSTINGS (and at least MIN_WORDS of them).
 POSTINGS = int(os.environ.get("NEARCODE_FTS_POSTINGS", "2000"))
 MIN_WORDS = 4
-# While the index keeps changing, document frequencies are kept this long: they choose words
-# and set a scale, and a few writes do not move them (recounting costs ms per common word).
-DF_TTL_S = 5.0
 
 Rows = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
 
@@ -47,19 +43,17 @@ class FullText:
         self._chunk_count = chunk_count
         self._df: dict[str, tuple[int, bool]] = {}  # word -> (count, exact)
         self._df_generation: str | None = None
-        self._df_at = 0.0
 
     def document_frequency(self, word: str, cap: int | None = None) -> int:
         """How many chunks hold `word`, counted up to `cap` (a count of `cap` means "at
         least"): counting stops there, so that a word in most chunks costs no more than a
         rare one (at 100k chunks: 0.4 ms instead of 18). Cached while the index does not
-        change, and for up to DF_TTL_S while it does."""
+        change: counts kept across a change would make an answer depend on the index's history
+        (an index built edit by edit must answer as a fresh one does)."""
         generation = self._generation()
-        if self._df_generation != generation and (
-                not self._df or time.monotonic() - self._df_at > DF_TTL_S):
+        if self._df_generation != generation:
             self._df.clear()
             self._df_generation = generation
-            self._df_at = time.monotonic()
         known = self._df.get(word)
         if known is not None and (known[1] or (cap is not None and known[0] >= cap)):
             return known[0]

@@ -12,8 +12,8 @@ Tables (numbered migrations in `MIGRATIONS`):
               top 10 0.995-0.998 (bench/README.md, "Big repositories"). This is also the
               embedding cache: a chunk whose hash is here is never embedded again (renames,
               branch switches), and orphans are pruned only beyond a bound.
-  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id); contentless
-              (`content=''`, `contentless_delete=1`): only the index, no copy of the words
+  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id), with its
+              copy of the words (see FTS_SQL for why not contentless)
   vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id), of the vectors as stored: a fast
               coarse search whose candidates are re-scored with the stored vectors
 
@@ -101,14 +101,18 @@ def symbol_name(symbol: str | None) -> str | None:
     return None if symbol is None else symbol.rsplit(".", 1)[-1]
 
 
-FTS_SQL = ("CREATE VIRTUAL TABLE chunks_fts USING fts5(symbol, path, body, content = '',"
-           " contentless_delete = 1, tokenize = 'porter unicode61 remove_diacritics 2')")
+# The full-text table keeps its copy of the words: a contentless table (`content=''`,
+# `contentless_delete=1`, 825 bytes a chunk less) keeps counting deleted rows in its BM25
+# statistics, so an index built edit by edit ranked differently from a fresh one
+# (tests/test_onnx_backend.py, the history property test).
+FTS_SQL = ("CREATE VIRTUAL TABLE chunks_fts USING fts5(symbol, path, body,"
+           " tokenize = 'porter unicode61 remove_diacritics 2')")
 
 
 @MIGRATIONS(name="m003_compact")
 def _m003_compact(db: sqlite_utils.Database) -> None:
-    """Vectors as int8, the embeddings keyed without a rowid, full text without its copy of
-    the words (3.8-4.5 KB a chunk -> see bench/README.md, "Big repositories")."""
+    """Vectors as int8, the embeddings keyed without a rowid, the full-text table rebuilt
+    (see bench/README.md, "Big repositories")."""
     db.execute("CREATE TABLE embeddings_int8 (hash TEXT PRIMARY KEY, vector BLOB NOT NULL,"
                " used_at REAL NOT NULL) WITHOUT ROWID")
     rows = db.execute("SELECT hash, vector, used_at FROM embeddings")
@@ -126,6 +130,21 @@ def _m003_compact(db: sqlite_utils.Database) -> None:
             db.conn.executemany(
                 "INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
                 [(cid, vector_blob(decode_vectors([blob])[0])) for cid, blob in part])
+    db.execute("DROP TABLE chunks_fts")
+    db.execute(FTS_SQL)
+    rows = db.execute("SELECT c.id, c.symbol, f.path, c.text FROM chunks c"
+                      " JOIN files f ON f.id = c.file_id")
+    while part := rows.fetchmany(2000):
+        db.conn.executemany("INSERT INTO chunks_fts (rowid, symbol, path, body)"
+                            " VALUES (?, ?, ?, ?)", [fts_row(*r) for r in part])
+
+
+@MIGRATIONS(name="m004_fts_with_content")
+def _m004_fts_with_content(db: sqlite_utils.Database) -> None:
+    """A contentless full-text table (m003 made one for a while) rebuilt with its words."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").fetchone()
+    if sql is None or "contentless" not in sql[0]:
+        return
     db.execute("DROP TABLE chunks_fts")
     db.execute(FTS_SQL)
     rows = db.execute("SELECT c.id, c.symbol, f.path, c.text FROM chunks c"
