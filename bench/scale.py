@@ -23,7 +23,7 @@ latency measured in the same run, to add once for search/findSimilar-by-text and
 completionContext (findSimilar at a position reuses the chunk's stored vector).
 
     python bench/scale.py synthetic [--chunks 100000] [--queries 100] [--json F] [--markdown F]
-    python bench/scale.py tree [--root /usr/lib/python3.11] [--sample 400] [--json F]
+    python bench/scale.py tree [--root DIR] [--sample 400] [--json F]
     python bench/scale.py queries --workdir DIR   # queries only, on what `synthetic` left there
 """
 
@@ -36,6 +36,7 @@ import random
 import resource
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import zlib
@@ -371,8 +372,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("corpus", choices=("synthetic", "tree", "queries"))
     ap.add_argument("--chunks", type=int, default=100_000, help="synthetic: how many")
-    ap.add_argument("--root", type=Path,
-                    default=Path(f"/usr/lib/python3.{sys.version_info[1]}"), help="tree: where")
+    ap.add_argument("--root", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
+                    help="tree: where (default: this Python's standard library)")
     ap.add_argument("--sample", type=int, default=400, help="tree: chunks for bare encode")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
