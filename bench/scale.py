@@ -23,7 +23,8 @@ latency measured in the same run, to add once for search/findSimilar-by-text and
 completionContext (findSimilar at a position reuses the chunk's stored vector).
 
     python bench/scale.py synthetic [--chunks 100000] [--queries 100] [--json F] [--markdown F]
-    python bench/scale.py tree [--root /usr/lib/python3.11] [--sample 400] [--json F]
+    python bench/scale.py tree [--root DIR] [--sample 400] [--json F]
+    python bench/scale.py queries --workdir DIR   # queries only, on what `synthetic` left there
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import random
 import resource
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import zlib
@@ -271,6 +273,26 @@ print(json.dumps({"rate": len(texts) / (time.perf_counter() - t0),
 """
 
 
+def run_queries(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Only the queries, on a synthetic tree and index that `synthetic --workdir` left (to
+    compare two versions of nearcode on the same index, A B A B)."""
+    tree = work / "tree"
+    paths = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("mod*.py"))
+    embedder = ClusteredEmbedder(max(1, args.chunks // 3), args.seed)
+    ws = Workspace([tree], Settings(model="fake", db_path=str(work / "index.db"),
+                                    watch=False), embedder=embedder)
+    try:
+        files, chunks = ws.folders[0].store.counts()
+        soup = Soup(args.seed + 1)
+        searches = [" ".join(soup.pick(int(soup.rng.integers(3, 8)))) for _ in range(50)]
+        methods = query_methods(ws, tree, paths, searches, args.queries, args.seed)
+        return {"corpus": f"synthetic {args.chunks} chunks, queries only",
+                "index": {"files": files, "chunks": chunks},
+                "latency_ms": timed_queries(methods, args.queries)}
+    finally:
+        ws.close()
+
+
 def encode_rate(texts: list[str]) -> float:
     """Chunks/s of a bare SentenceTransformer.encode of `texts` (the baseline), in a child
     process so that torch's memory does not count as nearcode's."""
@@ -323,14 +345,18 @@ def markdown(report: dict[str, Any]) -> str:
     r, m = report["result"], report["machine"]
     lat = r["latency_ms"]
     rows = [f"**{r['corpus']}** ({m['cpus']} CPUs, load {m['load_avg_1m']}, {m['date']})", "",
-            "| figure | value |", "| --- | --- |",
-            f"| files / chunks | {r['index']['files']} / {r['index']['chunks']} |",
-            f"| all files searchable | {r['index']['all_files_searchable_s']} s |",
-            f"| all chunks embedded | {r['index']['all_embedded_s']} s |",
-            f"| index size | {r['disk']['index_mib']} MiB, {r['disk']['bytes_per_chunk']} "
-            "bytes/chunk |",
-            f"| peak RSS (self / largest child) | {r['peak_rss_mib']['self']} / "
-            f"{r['peak_rss_mib']['children']} MiB |"]
+            "| figure | value |", "| --- | --- |"]
+    if "disk" not in r:
+        rows += [f"| {name} p50 / p95 | {p['p50_ms']} / {p['p95_ms']} ms |"
+                 for name, p in lat.items()]
+        return "\n".join(rows) + "\n"
+    rows += [f"| files / chunks | {r['index']['files']} / {r['index']['chunks']} |",
+             f"| all files searchable | {r['index']['all_files_searchable_s']} s |",
+             f"| all chunks embedded | {r['index']['all_embedded_s']} s |",
+             f"| index size | {r['disk']['index_mib']} MiB, {r['disk']['bytes_per_chunk']} "
+             "bytes/chunk |",
+             f"| peak RSS (self / largest child) | {r['peak_rss_mib']['self']} / "
+             f"{r['peak_rss_mib']['children']} MiB |"]
     if "x_encode" in r:
         rows.append(f"| embedding throughput | {r['embedded_chunks_per_s']} chunks/s = "
                     f"{r['x_encode']}x bare encode ({r['encode_chunks_per_s']}) |")
@@ -344,10 +370,10 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("corpus", choices=("synthetic", "tree"))
+    ap.add_argument("corpus", choices=("synthetic", "tree", "queries"))
     ap.add_argument("--chunks", type=int, default=100_000, help="synthetic: how many")
-    ap.add_argument("--root", type=Path,
-                    default=Path(f"/usr/lib/python3.{sys.version_info[1]}"), help="tree: where")
+    ap.add_argument("--root", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
+                    help="tree: where (default: this Python's standard library)")
     ap.add_argument("--sample", type=int, default=400, help="tree: chunks for bare encode")
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
@@ -362,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     os.environ.setdefault("NEARCODE_CACHE_DIR", str(work / "cache"))
     report: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv)}
     try:
-        run = run_synthetic if args.corpus == "synthetic" else run_tree
+        run = {"synthetic": run_synthetic, "tree": run_tree, "queries": run_queries}[args.corpus]
         report["result"] = run(args, work)
     finally:
         if tmp is not None:

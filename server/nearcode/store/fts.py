@@ -84,7 +84,7 @@ class FullText:
         many = [w for w in present if df[w] >= cap]  # more postings than the whole budget
         rare = [w for w in present if df[w] < cap and df[w] <= COMMON_WORD * n]
         if not many and sum(df[w] for w in rare) <= POSTINGS:
-            return rare or present, absent, False
+            return rare or ([] if absent else present), absent, False
         chosen: list[str] = []
         total = 0
         for w in sorted(rare, key=lambda w: df[w]):
@@ -98,7 +98,7 @@ class FullText:
                 break
             if self.document_frequency(w, common) < common:
                 chosen.append(w)
-        if not chosen:  # every word is very common: search for all, as always
+        if not chosen and not absent:  # every word is very common: search for all, as always
             chosen = [w for w in present if self.document_frequency(w) > 0]
         keep = set(chosen)
         return [w for w in present if w in keep], absent, True
