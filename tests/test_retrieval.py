@@ -12,7 +12,7 @@ import pytest
 from helpers import DATA, write_tree
 from nearcode.app.workspace import Workspace
 from nearcode.code import lexical
-from nearcode.code.likeness import code_tokens, resemblance
+from nearcode.code.likeness import code_tokens, lexical_similarity, resemblance
 from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder, fake_tokens
 from nearcode.search.retrieval import (
@@ -219,6 +219,20 @@ def test_similar_reads_the_whole_definition_not_its_best_chunk(tmp_path: Path) -
     # the whole function reads more like the query than any one of its chunks does
     assert resemblance(q, code_tokens(whole.text)) > max(
         resemblance(q, code_tokens(c.text)) for c in chunks)
+    # a window of lines (completion context) is no definition: chunks are compared as they
+    # are, by lexical_similarity, with a search's lexical query
+    window = "\n".join(query.split("\n")[70:75])
+    wfused = {h.chunk_id: h.score for h in ret._hybrid(
+        window, ret.embed_query(window), 30, ret._filter((), ()), SIMILAR_WEIGHTS, None)}
+    by_chunk = {c.id: c for c in chunks}
+    in_long = [h for h in ret.similar(window, 3, chunks=True, window=True)
+               if h.path == "long.py"]
+    assert in_long
+    for h in in_long:
+        assert h.score == pytest.approx(wfused[h.chunk_id] + lexical_similarity(
+            code_tokens(window), code_tokens(by_chunk[h.chunk_id].text)))
+        assert (h.start_line, h.end_line) == (by_chunk[h.chunk_id].start_line,
+                                              by_chunk[h.chunk_id].end_line)
     ws.close()
 
 

@@ -149,17 +149,21 @@ class Retriever:
     def similar(
         self, code: str, limit: int = 10, exclude: tuple[Path, frozenset[int]] | None = None,
         vector: np.ndarray | None = None, languages: Sequence[str] = (),
-        paths: Sequence[str] = (), chunks: bool = False,
+        paths: Sequence[str] = (), chunks: bool = False, window: bool = False,
     ) -> list[Hit]:
         """Definitions that look like `code`, one hit each. `exclude` is (root, chunk ids) of
         the query's own definition; `vector`, the query's stored embedding if known, saves
-        running the model."""
+        running the model. `window`: `code` is a few lines around a cursor (completion
+        context), not a definition: chunks are compared by how alike they read as they are,
+        with a search's lexical query (what shared/bench task C was measured with)."""
         flt = self._filter(languages, paths)
         if vector is None:
             vector = self.embed_query(code)
+        words = None if window else lexical.query_terms(code, SIMILAR_QUERY_TERMS)
         fused = self._hybrid(code, vector, _pool(max(limit, LIKENESS_POOL)), flt,
-                             SIMILAR_WEIGHTS, exclude,
-                             lexical.query_terms(code, SIMILAR_QUERY_TERMS))
+                             SIMILAR_WEIGHTS, exclude, words)
+        if window:
+            return self.definitions(by_likeness(code, fused), limit, chunks)
         return self.definitions(fused, limit, chunks, likeness=code_tokens(code))
 
     def _filter(self, languages: Sequence[str], paths: Sequence[str]) -> Filter:
@@ -272,11 +276,8 @@ class Retriever:
 
 
 def by_likeness(code: str, hits: Sequence[Hit]) -> list[Hit]:
-    """`hits` re-scored by how alike their code reads to `code` (token shingles, 0..1, added
-    to the fused score), best first. Fusion finds the right neighbourhood; among near-identical
-    candidates (a function and its siblings, which embed almost alike) the tokens tell the
-    edited copy apart. On the shared benchmark's code → code task this took MRR@10 from 0.958
-    to 0.977, and any weight from 0.25 to 4 gave 0.973–0.979 (bench/README.md)."""
+    """`hits` (chunks) re-scored by how alike their code reads to `code` (token shingles,
+    0..1, added to the fused score), best first: findSimilar's order for a window of lines."""
     query = code_tokens(code)
     rescored = [replace(h, score=h.score + lexical_similarity(query, code_tokens(h.text)))
                 for h in hits]
