@@ -256,8 +256,13 @@ def main() -> None:
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    if args.json:  # one line per query
+        queries = report.pop("queries", None)
+        text = json.dumps(report, indent=1)
+        if queries is not None:
+            text = text[:-2] + ',\n "queries": [\n' + ",\n".join(
+                "  " + json.dumps(q) for q in queries) + "\n ]\n}"
+        args.json.write_text(text + "\n")
 
 
 if __name__ == "__main__":
