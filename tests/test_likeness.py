@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 from helpers import FUNCTION
-from nearcode.code.likeness import code_tokens, dice, lexical_similarity, shingles
+from nearcode.code.likeness import (
+    WORD_BAG_WEIGHT,
+    code_tokens,
+    dice,
+    lexical_similarity,
+    resemblance,
+    shingles,
+)
 from nearcode.search.duplicates import LEXICAL_MIN
 
 
@@ -40,3 +47,20 @@ def test_dice_counts_multisets() -> None:
     assert dice(shingles("ab", 3), shingles("ab", 3)) == 1.0  # shorter than a shingle
     # ab ba ab vs ab: one of three shared
     assert dice(shingles("aba" + "b", 2), shingles("ab", 2)) == pytest.approx(2 * 1 / 4)
+
+
+def test_resemblance_keeps_reordered_code_close() -> None:
+    # findSimilar's measure: lexical_similarity plus WORD_BAG_WEIGHT x the Dice overlap of the
+    # identifier words, which do not care about order. Reordered statements break shingles,
+    # not the words.
+    a = code_tokens("x = load(path)\ny = parse(x, strict)\nz = check(y)\nreturn render(z)\n")
+    moved = code_tokens("z = check(y)\nreturn render(z)\nx = load(path)\ny = parse(x, strict)\n")
+    other = code_tokens("for item in items:\n    total += item.price\nreturn total\n")
+    assert a.word_bag == moved.word_bag
+    assert "return" not in {w for (w,) in a.word_bag}  # keywords are not identifier words
+    assert resemblance(a, a) == pytest.approx(1 + WORD_BAG_WEIGHT)
+    assert resemblance(a, moved) == pytest.approx(lexical_similarity(a, moved) + WORD_BAG_WEIGHT)
+    assert lexical_similarity(a, moved) < 1.0
+    assert resemblance(a, moved) > resemblance(a, other)
+    assert resemblance(a, moved) == resemblance(moved, a)
+

@@ -12,10 +12,19 @@ import pytest
 from helpers import DATA, write_tree
 from nearcode.app.workspace import Workspace
 from nearcode.code import lexical
-from nearcode.code.likeness import code_tokens, lexical_similarity
+from nearcode.code.likeness import code_tokens, lexical_similarity, resemblance
 from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder, fake_tokens
-from nearcode.search.retrieval import RRF_K, SEARCH_WEIGHTS, SIMILAR_WEIGHTS, Hit, fuse_scores, rrf
+from nearcode.search.retrieval import (
+    LIKENESS_WEIGHT,
+    RRF_K,
+    SEARCH_WEIGHTS,
+    SIMILAR_QUERY_TERMS,
+    SIMILAR_WEIGHTS,
+    Hit,
+    fuse_scores,
+    rrf,
+)
 from nearcode.search.similar import similar_at
 
 APP = DATA / "retrieval" / "app"
@@ -131,17 +140,21 @@ def test_fusion_is_weighted_score_fusion(tmp_path: Path) -> None:
         return out
 
     text = {c.path: c.text for c in store.chunks_by_id(range(1, 100)).values()}
-    likeness = {p: lexical_similarity(code_tokens(q), code_tokens(t)) for p, t in text.items()}
+    likeness = {p: LIKENESS_WEIGHT * resemblance(code_tokens(q), code_tokens(t))
+                for p, t in text.items()}
     for weights, hits, reads_alike in ((SEARCH_WEIGHTS, ws.retriever.search(q, 4), False),
                                        (SIMILAR_WEIGHTS, ws.retriever.similar(q, 4), True)):
         want = expected(weights)
-        if reads_alike:  # findSimilar adds how alike the code reads (by_likeness)
+        if reads_alike:  # findSimilar adds how alike the code reads (resemblance)
             want = {p: s + likeness[p] for p, s in want.items()}
         assert [h.path for h in hits] == sorted(want, key=lambda p: -want[p])[:4]
         for h in hits:
             assert h.score == pytest.approx(want[h.path])
-    # code -> code leans on words: y (BM25 first) wins there, x (closest vector) for search
-    assert ws.retriever.similar(q, 1)[0].path == "y.py"
+    # code -> code leans on words: fused, y (BM25 first) leads there, x (closest vector) for
+    # search; how alike the code reads then decides findSimilar's order (checked above)
+    fused = expected(SIMILAR_WEIGHTS)
+    assert fused["y.py"] > fused["x.py"]
+    assert ws.retriever.search(q, 1)[0].path == "x.py"
     ws.close()
 
 
@@ -161,12 +174,85 @@ def test_similar_tells_near_identical_siblings_apart_by_their_tokens(tmp_path: P
     ws.sync()
     query = "out = {}\nfor key, value in d.items():\n    out[func(key)] = value\nreturn out\n"
     hits = ws.retriever.similar(query, 2)
-    alike = {h.path: lexical_similarity(code_tokens(query), code_tokens(h.text)) for h in hits}
+    alike = {h.path: LIKENESS_WEIGHT * resemblance(code_tokens(query), code_tokens(h.text))
+             for h in hits}
     fused = {h.path: h.score - alike[h.path] for h in hits}
     assert set(alike) == {"keys.py", "vals.py"}
     assert fused["vals.py"] > fused["keys.py"]  # the premise
     assert alike["keys.py"] - alike["vals.py"] > fused["vals.py"] - fused["keys.py"]
     assert [h.path for h in hits] == ["keys.py", "vals.py"]
+    ws.close()
+
+
+def test_similar_reads_the_whole_definition_not_its_best_chunk(tmp_path: Path) -> None:
+    # A function long enough to be cut into several chunks: findSimilar's query is a whole
+    # function, so a definition gains how alike its WHOLE text reads to the query
+    # (LIKENESS_WEIGHT x resemblance) on top of its best chunk's fused score.
+    steps = "\n".join(f"    total_{i} = compute_step(values, {i}) + offset_{i % 7}"
+                      for i in range(150))
+    long_fn = f"def run_all_steps(values):\n{steps}\n    return total_0\n"
+    root = write_tree(tmp_path / "ws", {
+        "long.py": long_fn,
+        "short.py": "def one_step(values):\n    total_1 = compute_step(values, 1) + offset_1\n"
+                    "    return total_1\n",
+        **{f"f{i}.py": f"def other{i}(x):\n    return x * {i} + len(x)\n" for i in range(6)},
+    })
+    ws = Workspace([root], Settings(model="fake"), embedder=FakeEmbedder())
+    ws.sync()
+    store = ws.folders[0].store
+    chunks = store.chunks_of_file("long.py")
+    assert len(chunks) > 1  # the premise: the function is several chunks
+    query = long_fn.split("\n", 1)[1].replace("total_", "acc_")  # its body, a local renamed
+    ret = ws.retriever
+    fused = {(h.path, h.chunk_id): h.score for h in ret._hybrid(
+        query, ret.embed_query(query), 30, ret._filter((), ()), SIMILAR_WEIGHTS, None,
+        lexical.query_terms(query, SIMILAR_QUERY_TERMS))}
+    hits = ret.similar(query, 3)
+    q = code_tokens(query)
+    for h in hits:
+        best = max(s for (path, _), s in fused.items() if path == h.path)
+        assert h.score == pytest.approx(best + LIKENESS_WEIGHT * resemblance(
+            q, code_tokens(h.text)))
+    assert hits[0].path == "long.py"
+    whole = next(h for h in hits if h.path == "long.py")
+    assert (whole.start_line, whole.end_line) == (1, long_fn.count("\n"))
+    # the whole function reads more like the query than any one of its chunks does
+    assert resemblance(q, code_tokens(whole.text)) > max(
+        resemblance(q, code_tokens(c.text)) for c in chunks)
+    # a window of lines (completion context) is no definition: chunks are compared as they
+    # are, by lexical_similarity, with a search's lexical query
+    window = "\n".join(query.split("\n")[70:75])
+    wfused = {h.chunk_id: h.score for h in ret._hybrid(
+        window, ret.embed_query(window), 30, ret._filter((), ()), SIMILAR_WEIGHTS, None)}
+    by_chunk = {c.id: c for c in chunks}
+    in_long = [h for h in ret.similar(window, 3, chunks=True, window=True)
+               if h.path == "long.py"]
+    assert in_long
+    for h in in_long:
+        assert h.score == pytest.approx(wfused[h.chunk_id] + lexical_similarity(
+            code_tokens(window), code_tokens(by_chunk[h.chunk_id].text)))
+        assert (h.start_line, h.end_line) == (by_chunk[h.chunk_id].start_line,
+                                              by_chunk[h.chunk_id].end_line)
+    ws.close()
+
+
+def test_similar_asks_for_more_words_than_search(tmp_path: Path) -> None:
+    # A long function's distinctive word can be one of its rarest: the lexical query of code
+    # keeps up to SIMILAR_QUERY_TERMS words (most frequent first), more than a search's.
+    common = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(60)]
+    query = "\n".join(f"{w} = {w} + {w}" for w in common) + "\nzyzzyva_handler(1)\n"
+    root = write_tree(tmp_path / "ws", {
+        "z.py": "def handle():\n    return zyzzyva_handler(2)\n",
+        **{f"f{i}.py": f"def other{i}(x):\n    return x * {i} + len(x)\n" for i in range(6)},
+    })
+    ws = Workspace([root], Settings(model="fake"), embedder=FakeEmbedder())
+    ws.sync()
+    assert "zyzzyva" not in lexical.query_terms(query)  # the premise: beyond a search's words
+    assert "zyzzyva" in lexical.query_terms(query, SIMILAR_QUERY_TERMS)
+    store = ws.folders[0].store
+    found = store.lexical_candidates(lexical.query_terms(query, SIMILAR_QUERY_TERMS), 5)
+    assert [store.chunks_by_id([cid])[cid].path for cid, _ in found] == ["z.py"]
+    assert ws.retriever.similar(query, 1)[0].path == "z.py"
     ws.close()
 
 

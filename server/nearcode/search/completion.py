@@ -167,7 +167,7 @@ def completion_context(
     by_closeness = sorted(vectors, key=lambda cid: -float(vectors[cid] @ near + vectors[cid] @ mid))
     own = frozenset(c.id for c in store.chunks_of_file(rel))
     searched = [h for h in ws.retriever.similar(mid_text, max(limit * 4, 20), (folder.root, own),
-                                                vector=mid, chunks=True)
+                                                vector=mid, chunks=True, window=True)
                 if not (h.root == folder.root and h.path == rel)]
 
     fused = rrf([[(folder.root, cid) for cid in by_closeness],
