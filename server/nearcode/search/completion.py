@@ -178,7 +178,7 @@ def completion_context(
     ranked = [replace(hits[key], score=score)
               for key, score in sorted(fused.items(), key=lambda kv: -kv[1])]
     # one snippet per definition, its best chunk (a snippet is context, not a whole class)
-    ranked = ws.retriever.definitions(ranked, len(ranked), chunks=True)
+    ranked = ws.retriever.definitions(ranked, len(ranked), chunks=True, priors=False)
     return _within_budget(ranked, limit, max_chars or DEFAULT_MAX_CHARS)
 
 

@@ -163,7 +163,7 @@ class Retriever:
         fused = self._hybrid(code, vector, _pool(max(limit, LIKENESS_POOL)), flt,
                              SIMILAR_WEIGHTS, exclude, words)
         if window:
-            return self.definitions(by_likeness(code, fused), limit, chunks)
+            return self.definitions(by_likeness(code, fused), limit, chunks, priors=False)
         return self.definitions(fused, limit, chunks, likeness=code_tokens(code))
 
     def _filter(self, languages: Sequence[str], paths: Sequence[str]) -> Filter:
@@ -172,7 +172,7 @@ class Retriever:
         return Filter(tuple(languages), tuple(paths))
 
     def definitions(self, ranked: Sequence[Hit], limit: int, chunks: bool = False,
-                    likeness: Tokens | None = None) -> list[Hit]:
+                    likeness: Tokens | None = None, priors: bool = True) -> list[Hit]:
         """Chunk hits (best first) → at most `limit` definition hits: a definition scores its
         best chunk's score times its file's role prior (implementation first), and a hit never
         overlaps a better one of its file.
@@ -182,7 +182,10 @@ class Retriever:
         right neighbourhood; among near-identical candidates (a function and its siblings,
         which embed almost alike) the tokens tell the edited copy apart. Whole definitions, not
         chunks: a query is a whole function, and a long function's chunks each hold only part
-        of it (bench/clones: qs 0.857 -> 0.929, dateutil 0.975 -> 0.988 MRR@10)."""
+        of it (bench/clones: qs 0.857 -> 0.929, dateutil 0.975 -> 0.988 MRR@10).
+
+        `priors=False` (completion context): no role or kind prior; the code a completion needs
+        is often a class or a constant, and shared/bench C fell 0.540 -> 0.522 with them."""
         best: dict[tuple[Path, str, int], tuple[float, Hit, Definition]] = {}
         for h in ranked:
             d = self._outline(h).at(h.chunk_id)
@@ -190,7 +193,8 @@ class Retriever:
                 continue
             ident = (h.root, h.path, d.chunk_ids[0])
             if ident not in best:  # its best chunk came first
-                prior = ROLE_PRIOR.get(d.role, 1.0) * KIND_PRIOR.get(d.kind, 1.0)
+                prior = (ROLE_PRIOR.get(d.role, 1.0) * KIND_PRIOR.get(d.kind, 1.0)
+                         if priors else 1.0)
                 score = h.score
                 if likeness is not None:
                     score += LIKENESS_WEIGHT * resemblance(likeness, code_tokens(d.text))
