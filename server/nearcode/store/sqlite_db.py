@@ -130,13 +130,7 @@ def _m003_compact(db: sqlite_utils.Database) -> None:
             db.conn.executemany(
                 "INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
                 [(cid, vector_blob(decode_vectors([blob])[0])) for cid, blob in part])
-    db.execute("DROP TABLE chunks_fts")
-    db.execute(FTS_SQL)
-    rows = db.execute("SELECT c.id, c.symbol, f.path, c.text FROM chunks c"
-                      " JOIN files f ON f.id = c.file_id")
-    while part := rows.fetchmany(2000):
-        db.conn.executemany("INSERT INTO chunks_fts (rowid, symbol, path, body)"
-                            " VALUES (?, ?, ?, ?)", [fts_row(*r) for r in part])
+    _rebuild_fts(db)
 
 
 @MIGRATIONS(name="m004_fts_with_content")
@@ -145,6 +139,11 @@ def _m004_fts_with_content(db: sqlite_utils.Database) -> None:
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").fetchone()
     if sql is None or "contentless" not in sql[0]:
         return
+    _rebuild_fts(db)
+
+
+def _rebuild_fts(db: sqlite_utils.Database) -> None:
+    """The full-text table made anew (FTS_SQL) and filled from the chunks."""
     db.execute("DROP TABLE chunks_fts")
     db.execute(FTS_SQL)
     rows = db.execute("SELECT c.id, c.symbol, f.path, c.text FROM chunks c"
