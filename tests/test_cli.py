@@ -238,3 +238,14 @@ def test_verbose_logs_progress_to_stderr_only(ws: Path) -> None:
     quiet = subprocess.run([str(NEARCODE), "search", "area", *FAKE], cwd=ws, env=env,
                            capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_no_tests_leaves_test_files_out(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "tests").mkdir()
+    (ws / "tests" / "test_area.py").write_text(
+        "def test_circle_area_of_radius_two():\n    assert circle_area(2) > 12.5\n")
+    query = ("search", "test circle area of radius two", *FAKE)
+    every = {h["path"] for h in run_json(capsys, *query)["results"]}
+    assert "tests/test_area.py" in every  # premise: it matches
+    without = {h["path"] for h in run_json(capsys, *query, "--no-tests")["results"]}
+    assert without and not any(p.startswith("tests/") for p in without)

@@ -80,6 +80,8 @@ def settings_for(root: Path, args: argparse.Namespace) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
+    if getattr(args, "no_tests", False):
+        overrides["include_tests"] = False
     settings, problems = load_settings(root, overrides)
     for p in problems:
         print(f"nearcode: warning: {p}", file=sys.stderr)

@@ -58,8 +58,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     check_k(args.k)
     with open_workspace(args) as ws:
         sync(ws)
-        if args.no_tests:
-            ws.settings.include_tests = False
         hits = ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
     log.info("%d results for %r", len(hits), args.query)
     print_hits(hits, args.json)
@@ -95,8 +93,6 @@ def cmd_similar(args: argparse.Namespace) -> int:
                        "similar` inside the file's project, or give it with --root")
     with open_workspace(args, root) as ws:
         sync(ws)
-        if args.no_tests:
-            ws.settings.include_tests = False
         hits = similar_at(ws, path, read_text(path), start, end, args.k,
                           whole_chunk=start is not None and start == end)
     print_hits(hits, args.json)
