@@ -30,8 +30,6 @@ leaves the identical stratum out (it only reports, and it is most of the queries
 from __future__ import annotations
 
 import argparse
-import ast
-import importlib
 import json
 import os
 import sys
@@ -44,6 +42,7 @@ sys.path.insert(0, str(HERE))
 import defs  # noqa: E402  (bench/questions/defs.py)
 import fetch  # noqa: E402
 import make  # noqa: E402
+from params import override  # noqa: E402  (bench/questions/params.py)
 
 LIMIT = 10
 
@@ -54,24 +53,6 @@ def import_shared():
     import baselines
     import benchlib
     return benchlib, baselines
-
-
-def override(params: list[str]) -> list[tuple[object, str, object]]:
-    """Set MODULE.NAME=VALUE constants; returns what to restore."""
-    undo = []
-    for p in params:
-        target, _, value = p.partition("=")
-        module, _, name = target.rpartition(".")
-        mod = importlib.import_module(module)
-        if not hasattr(mod, name):
-            sys.exit(f"score.py: {module} has no {name}")
-        undo.append((mod, name, getattr(mod, name)))
-        try:
-            parsed = ast.literal_eval(value)
-        except (ValueError, SyntaxError):  # an expression in the module's names: Weights(...)
-            parsed = eval(value, vars(mod))  # noqa: S307  (a developer's own command line)
-        setattr(mod, name, parsed)
-    return undo
 
 
 def restore(undo: list[tuple[object, str, object]]) -> None:

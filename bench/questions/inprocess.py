@@ -13,8 +13,6 @@ to report still come from score.py over LSP).
 from __future__ import annotations
 
 import argparse
-import ast
-import importlib
 import json
 import os
 import sys
@@ -25,17 +23,7 @@ sys.path.insert(0, str(HERE))
 import defs  # noqa: E402
 import fetch  # noqa: E402
 import score  # noqa: E402
-
-
-def override(params: list[str]) -> None:
-    """Set module constants named MODULE.NAME=VALUE (VALUE a Python literal)."""
-    for p in params:
-        target, _, value = p.partition("=")
-        module, _, name = target.rpartition(".")
-        mod = importlib.import_module(module)
-        if not hasattr(mod, name):
-            sys.exit(f"inprocess.py: {module} has no {name}")
-        setattr(mod, name, ast.literal_eval(value))
+from params import override  # noqa: E402
 
 
 def ask(root: Path, questions: list[dict], model: str) -> list[list[dict]]:
