@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..search.retrieval import Hit
 
@@ -22,31 +21,6 @@ CODE_CHARS_PER_HIT = 1_200
 MAX_RESULT_CHARS = 12_000
 FIELD_CHARS = 200  # a path or symbol longer than this is cut in the header
 _TAIL_RESERVE = 120  # room kept for the closing note
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A hit as the agent sees it: path relative to the workspace root, 1-based lines."""
-
-    path: str
-    start_line: int
-    end_line: int
-    symbol: str | None
-    kind: str
-    language: str
-    score: float
-    text: str
-
-
-def entries(hits: Sequence[Hit], relative: dict[str, str] | None = None) -> list[Entry]:
-    """Hits as entries; `relative` maps a hit's root to the prefix its paths get (several
-    workspace folders), none for the one root."""
-    out = []
-    for h in hits:
-        prefix = (relative or {}).get(str(h.root), "")
-        out.append(Entry(prefix + h.path, h.start_line, h.end_line, h.symbol, h.kind,
-                         h.language, h.score, h.text))
-    return out
 
 
 def trim_code(text: str, limit: int) -> tuple[str, int]:
@@ -79,19 +53,19 @@ def _cut(value: str) -> str:
     return value if len(value) <= FIELD_CHARS else value[: FIELD_CHARS - 1] + "…"
 
 
-def header(rank: int, e: Entry) -> str:
+def header(rank: int, e: Hit) -> str:
     """`1. pkg/app.py:10-24  load_config  (function, python, score 0.8123)`."""
     name = f"  {_cut(e.symbol)}" if e.symbol else ""
     return (f"{rank}. {_cut(e.path)}:{e.start_line}-{e.end_line}{name}  "
             f"({e.kind}, {e.language}, score {e.score:.4f})")
 
 
-def render(title: str, found: Sequence[Entry], code_chars: int = CODE_CHARS_PER_HIT,
+def render(title: str, found: Sequence[Hit], code_chars: int = CODE_CHARS_PER_HIT,
            max_chars: int = MAX_RESULT_CHARS, empty: str = "No results.") -> str:
-    """The result text: `title`, then each entry's header and code, within `max_chars`.
+    """The result text: `title`, then each hit's header and code, within `max_chars`.
 
-    Every entry's header is kept (the ranking is the answer); the code goes to the best
-    ranked entries while the budget lasts."""
+    Every hit's header is kept (the ranking is the answer); the code goes to the best
+    ranked hits while the budget lasts. Paths are relative to the hit's workspace folder."""
     title = title.rstrip() + "\n"
     if not found:
         return title + empty + "\n"

@@ -184,7 +184,7 @@ class NearcodeTools:
     def _render(self, title: str, hits: list[Hit], notes: list[str],
                 code_chars: int = payload.CODE_CHARS_PER_HIT, empty: str = "No results.") -> str:
         head = "\n".join([*notes, title])
-        return payload.render(head, payload.entries(hits), code_chars, empty=empty)
+        return payload.render(head, hits, code_chars, empty=empty)
 
     # -- the tools
 
