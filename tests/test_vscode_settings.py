@@ -39,7 +39,7 @@ def test_package_json_defaults_are_the_servers() -> None:
     assert {_snake(k) for k in shared} == set(server)
     for key, default in shared.items():
         assert default == server[_snake(key)], key
-    assert package["duplicateThreshold"] == Settings().duplicate_threshold == 0.70
+    assert package["duplicateThreshold"] == Settings().duplicate_threshold == 0.50
 
 
 def test_readme_table_shows_the_package_json_defaults() -> None:

@@ -30,9 +30,10 @@ class Settings:
 
     model: str = "default"
     """'default' (the trained model activated for this workspace, else the user-wide default
-    of `nearcode models use NAME --global`, else all-MiniLM-L6-v2), 'nearcode-code-v1'
-    (nearcode's own code model, docs/model.md), a model folder, a trained model's name
-    (`nearcode models`), or 'fake' (tests only: no model at all)."""
+    of `nearcode models use NAME --global`, else nearcode-code-v2, nearcode's own code model:
+    docs/model.md), 'base' (all-MiniLM-L6-v2, the general sentence model it started from), a
+    model folder, a trained model's name (`nearcode models`), or 'fake' (tests only: no model
+    at all)."""
     backend: str = "auto"
     """'auto' (ONNX Runtime int8 when available, else torch), 'onnx', 'onnx-fp32' or 'torch'."""
     db_path: str | None = None
@@ -47,10 +48,10 @@ class Settings:
     """Weight of the full-text (BM25) ranking in hybrid fusion."""
     diagnostics: bool = True
     """Hint diagnostics on functions that have a near-duplicate elsewhere."""
-    duplicate_threshold: float = 0.70
+    duplicate_threshold: float = 0.50
     """Cosine similarity from which two functions may be near-duplicates (they must also read
-    alike: see docs/duplicates.md). all-MiniLM-L6-v2 puts the planted copies at 0.70-0.84;
-    with nearcode-code-v1 (0.56-0.83) use 0.50."""
+    alike: see docs/duplicates.md). nearcode-code-v2 puts the planted copies at 0.54-0.86,
+    all-MiniLM-L6-v2 at 0.70-0.86; at 0.50 both find all of them and nothing else."""
     duplicate_exclude: list[str] = field(default_factory=list)
     """Gitignore-style patterns of files that get no near-duplicate hints."""
     max_diagnostics_per_file: int = 5

@@ -38,9 +38,9 @@ def register(sub: Any) -> None:
                    help="gitignore-style pattern of files to leave out (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the training")
     p.add_argument("--name", help="name of the new model (default: <folder>-<date>-<time>)")
-    p.add_argument("--from", dest="start", default="base",
-                   help="start from 'base' (all-MiniLM-L6-v2, the default), 'shipped' "
-                   "(nearcode-code-v1), 'active' or a trained model's name")
+    p.add_argument("--from", dest="start", default="shipped",
+                   help="start from 'shipped' (nearcode-code-v2, the default), 'base' "
+                   "(all-MiniLM-L6-v2), 'active' or a trained model's name")
     p.add_argument("--max-steps", type=int, help="exact number of steps (to repeat a run)")
     p.add_argument("--general-steps", type=int, metavar="N",
                    help="steps on the Python standard library's pairs before the workspace's "
@@ -235,7 +235,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ..train import measure  # torch and sentence-transformers: only when measuring
 
     roots, settings = _roots(args)
-    model = args.model or registry.active_name(roots[0])
+    model = args.model or registry.default_spec(roots[0])
     update, close = _reporter(args.json)
     try:
         report = measure.evaluate_corpus(roots, settings, model, args.seed, progress=update)
@@ -258,22 +258,24 @@ def cmd_models(args: argparse.Namespace) -> int:
     root = root_of(args)
     active = registry.active_name(root)
     choice = registry.workspace_choice(root)
+    now = registry.resolve("default", root).name
     source = ("this workspace's choice" if choice is not None
-              else "the user-wide default" if active else "nothing activated")
+              else "the user-wide default" if registry.default_spec() != registry.SHIPPED
+              else "nothing activated")
+    everywhere = registry.resolve("default").name
     listed = trained_models(registry.models_dir())
     if args.json:
-        print(json.dumps({"workspace": str(root), "active": active or "default",
+        print(json.dumps({"workspace": str(root), "active": active or "default", "model": now,
                           "source": source, "global": registry.global_name(), "models": [
             {"name": folder.name, "folder": str(folder), "created": m.created,
              "active": folder.name == active, "pairs": m.to_json()["pairs"],
              "metrics": m.to_json()["metrics"], "sources": m.sources}
             for folder, m in listed]}, indent=2))
         return 0
-    print(f"in {root}: {active or registry.BASE_MODEL_NAME} ({source}); user-wide default: "
-          f"{registry.global_name() or registry.BASE_MODEL_NAME}")
+    print(f"in {root}: {now} ({source}); user-wide default: {everywhere}")
     print(f"{'':2}{'name':<36} {'created':<26} {'pairs':>7} {'MRR base':>9} {'trained':>8}")
-    shipped = f"default ({registry.BASE_MODEL_NAME})"
-    print(f"{'*' if active is None else ' '} {shipped:<36}")
+    for shown in (registry.SHIPPED_MODEL_NAME, registry.BASE_MODEL_NAME):
+        print(f"{'*' if now == shown else ' '} {shown:<36}")
     for folder, m in listed:
         mark = "*" if folder.name == active else " "
         base, trained = (m.metrics[k].mrr10 if k in m.metrics else None
@@ -295,10 +297,10 @@ def cmd_models_use(args: argparse.Namespace) -> int:
     base = args.name in ("base", registry.BASE_MODEL_NAME)
     name = None if base or args.name == "default" else args.name
     if args.everywhere:
-        registry.set_active(name)  # ModelError for an unknown name
-        shown = name or f"none ({registry.BASE_MODEL_NAME})"
+        registry.set_active(registry.BASE if base else name)  # ModelError for an unknown name
+        shown = registry.resolve("default").name
         if args.json:
-            print(json.dumps({"global": name}))
+            print(json.dumps({"global": name, "model": shown}))
         else:
             print(f"user-wide default model: {shown}, for workspaces without a model of their "
                   "own; their indexes are re-embedded on their next update (restart a running "
@@ -310,12 +312,13 @@ def cmd_models_use(args: argparse.Namespace) -> int:
     else:
         registry.set_active(name, root)  # ModelError for an unknown name
     now = registry.active_name(root)
-    cost = _switch_cost(root, now)
+    model = registry.resolve("default", root).name
+    cost = _switch_cost(root)
     if args.json:
-        print(json.dumps({"workspace": str(root), "active": now or "default",
+        print(json.dumps({"workspace": str(root), "active": now or "default", "model": model,
                           "chunks_to_embed": cost}))
         return 0
-    print(f"active model in {root}: {now or registry.BASE_MODEL_NAME}")
+    print(f"active model in {root}: {model}")
     named = settings_for(root, argparse.Namespace()).model
     if named != "default":
         print(f"note: the settings of {root} name the model {named!r}, which comes first")
@@ -326,8 +329,8 @@ def cmd_models_use(args: argparse.Namespace) -> int:
     return 0
 
 
-def _switch_cost(root: Path, name: str | None) -> int:
-    """Chunks of `root`'s index that model `name` (None: the base model) would embed again."""
+def _switch_cost(root: Path) -> int:
+    """Chunks of `root`'s index that the model `default` now means there would embed again."""
     from ..config import db_path_for
     from ..embed.base import fingerprint
     from ..store.factory import open_store
@@ -336,7 +339,7 @@ def _switch_cost(root: Path, name: str | None) -> int:
     db = db_path_for(root, settings)
     if settings.model != "default" or not db.is_file():
         return 0
-    ref = registry.resolve(name or "base")
+    ref = registry.resolve("default", root)
     store = open_store(root, db, settings)
     try:
         held = str(store.model_id or "")

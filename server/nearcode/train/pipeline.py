@@ -11,7 +11,7 @@ through cached gradients, so B = 64 or more fits in about 3 GB of RAM on two cor
     prepare (mine, split by file) → evaluate_start → size_budget → batch (by topic; the
     standard library's pairs first when the budget leaves room, general.py) → fit (the
     library's steps, then the workspace's, within the time budget) → evaluate → save (temp
-    folder, then rename) → activate if it beats the base model
+    folder, then rename) → activate if it beats the base and the start model
 
 `train` runs these stages in order; each is a function returning a small dataclass that the next
 takes, and the run is described by a typed `Manifest` (manifest.py).
@@ -88,7 +88,7 @@ def train(roots: Sequence[Path], settings: Settings, opts: TrainOptions,
     t0 = time.monotonic()
     say = progress or (lambda p: None)
     if opts.start == "active":  # what `default` means in this workspace, not elsewhere
-        opts = replace(opts, start=registry.active_name(Path(roots[0])) or "base")
+        opts = replace(opts, start=registry.default_spec(Path(roots[0])))
     name = check_options(roots, opts)
     data = prepare(roots, settings, opts, say)
     start = evaluate_start(data, opts, say)
@@ -161,7 +161,8 @@ def activate(name: str, metrics: dict[str, Metrics], root: Path) -> tuple[bool, 
     if trained > max(base, start):
         registry.set_active(name, root)
         return True, [f"activated {name} for {root}: held-out MRR@10 {trained:.3f} beats "
-                      f"{base:.3f} of the base model (other workspaces keep their model)"]
+                      f"{base:.3f} of the base model and {start:.3f} of the model it started "
+                      "from (other workspaces keep their model)"]
     return False, [f"not activated: held-out MRR@10 {trained:.3f} does not beat "
                    f"{max(base, start):.3f}; `nearcode models use {name}` would switch to it "
                    "anyway"]
