@@ -6,11 +6,13 @@ own definition, and a negated path glob alone meaning "everything except"."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import DATA
 from nearcode.app.workspace import Workspace
 from nearcode.code.chunking import MAX_LINES, chunk_text
 from nearcode.code.roles import DECLARATION, DOC, EXAMPLE, GENERATED, IMPL, TEST, VENDOR, file_role
@@ -274,3 +276,26 @@ def test_a_destructuring_import_is_named_by_its_statement_on_one_line() -> None:
     statement = ("const { PoolMissingUpstreamError, InvalidArgumentError } = "
                  "require('../core/errors')")
     assert defs[0].name == f"pool.js: {statement[:NAME_CHARS - 1]}…"
+
+
+def test_a_function_that_does_the_work_ranks_above_a_one_line_option(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text query: a builder option whose doc matches a little better still comes after
+    the function that follows the redirects, by the one-line prior; findSimilar has none."""
+    shutil.copy(DATA / "one_liners" / "client.py", tmp_path / "client.py")
+    ws = Workspace([tmp_path], Settings(model="fake", watch=False))
+    try:
+        ws.sync()
+        query = "how are redirects followed and when does following redirects stop"
+        with monkeypatch.context() as m:
+            m.setattr(retrieval, "THIN_PRIOR", 1.0)
+            raw = {h.symbol: h.score for h in ws.retriever.search(query, 10)}
+        option, work = "Client.redirect_policy", "follow_redirects"
+        assert raw[option] > raw[work]  # premise: the one-liner's doc matches better
+        assert raw[option] * retrieval.THIN_PRIOR < raw[work]  # ... by less than the prior
+        hits = ws.retriever.search(query, 10)
+        assert [h.symbol for h in hits][:2] == [work, option]
+        assert next(h for h in hits if h.symbol == option).score == pytest.approx(
+            raw[option] * retrieval.THIN_PRIOR)
+    finally:
+        ws.close()

@@ -1,15 +1,18 @@
 """A hit is a definition, implementation first (#17), against the real server (fake embedder):
 one hit per definition in search, findSimilar and workspace/symbol; every hit named (never
 `/**`); a JSDoc a blank line above its function answers as that function; the implementation
-above a test that matches a little better; negated globs and includeTests to leave tests out."""
+above a test that matches a little better, and above a one-line option that does; negated globs
+and includeTests to leave tests out."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import DATA
 from lsprotocol import types as t
 from nearcode.code.chunking import MAX_LINES
 from pytest_lsp import LanguageClient
@@ -57,6 +60,7 @@ def workspace(tmp_path: Path) -> Path:
     (root / "src" / "other.py").write_text(
         f"def crunch_other_totals(values):\n{body}\n    return None\n")
     (root / "web" / "socket.js").write_text(JS)
+    shutil.copy(DATA / "one_liners" / "client.py", root / "src" / "client.py")
     return root
 
 
@@ -101,6 +105,15 @@ async def test_implementation_above_a_test_that_matches_a_little_better(client: 
         only = await request(client, "nearcode/search",
                              {"query": "seconds to wait from a retry-after header", **params})
         assert only.results and all("/tests/" not in r.uri for r in only.results), params
+
+
+async def test_the_function_doing_the_work_above_a_one_line_option(client: LanguageClient):
+    """The option's doc matches a little better (tests/test_definitions.py shows by how much);
+    the one-line prior puts the function that follows the redirects first."""
+    res = await request(client, "nearcode/search", {
+        "query": "how are redirects followed and when does following redirects stop"})
+    symbols = [r.symbol for r in res.results]
+    assert symbols[:2] == ["follow_redirects", "Client.redirect_policy"]
 
 
 async def test_include_tests_must_be_a_boolean(client: LanguageClient):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import PurePosixPath
 
+from ..code.bodies import CLOSER, body_lines
 from ..code.roles import HEADER_LINES, definition_role, file_role
 from ..code.syntax import DOC_GAP
 from ..store.base import StoredChunk
@@ -23,10 +24,10 @@ from .copies import definition_start, header_line
 
 # kinds whose inner definitions belong to them (a closure is part of its function; a method
 # is not part of its class, a method of a Go type not part of the type)
-ABSORBING_KINDS = frozenset({"function", "method", "constructor"})
+CALLABLE_KINDS = frozenset({"function", "method", "constructor"})
+ABSORBING_KINDS = CALLABLE_KINDS  # kinds whose inner functions belong to them
 WINDOW_KINDS = frozenset({"lines"})  # line windows of text without a grammar
 NAME_CHARS = 60  # a name made of a file's first statement is cut to this many characters
-_CLOSER = re.compile(r"^\s*[})\]]+[;,)]*\s*$|^\s*end\s*$")  # a line that only closes a block
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _NOT_STATEMENT = re.compile(
     r"^\s*(?:$|//|/\*|\*|#(?!\[)|--|\"\"\"|'''|'use strict'|\"use strict\")")
@@ -68,6 +69,11 @@ class Definition:
     @property
     def text(self) -> str:
         return self._span[2]
+
+    @cached_property
+    def thin(self) -> bool:
+        """A function or method whose body is at most one line (code/bodies.py)."""
+        return self.kind in CALLABLE_KINDS and body_lines(self.text) <= 1
 
     @cached_property
     def name(self) -> str:
@@ -179,7 +185,7 @@ def _tighten(run: list[StoredChunk], symbol: str) -> tuple[int, int, str]:
     head = _doc_above(lines, definition_start(run[0].text, symbol))
     indent = _indent(lines[header_line(run[0].text, symbol)])
     tail = len(lines) - 1
-    while tail > head and _CLOSER.match(lines[tail]) and _indent(lines[tail]) < indent:
+    while tail > head and CLOSER.match(lines[tail]) and _indent(lines[tail]) < indent:
         tail -= 1
     return start + head, start + tail, "\n".join(lines[head : tail + 1])
 
