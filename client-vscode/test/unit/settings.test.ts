@@ -38,12 +38,12 @@ test('every server setting is contributed as nearcode.<name>', () => {
 
 test('package.json defaults are the server defaults written in config.py', () => {
   const source = fs.readFileSync(CONFIG_PY, 'utf8');
-  const expect: Record<string, unknown> = { model: 'default', backend: 'auto', maxFileBytes: 1 << 20, diagnostics: true, watch: true, duplicateThreshold: 0.7 };
+  const expect: Record<string, unknown> = { model: 'default', backend: 'auto', maxFileBytes: 1 << 20, diagnostics: true, watch: true, duplicateThreshold: 0.5 };
   for (const [name, value] of Object.entries(expect)) {
     assert.deepEqual(properties[`nearcode.${name}`].default, value, name);
   }
   assert.match(source, /max_file_bytes: int = 1 << 20/);
-  assert.match(source, /duplicate_threshold: float = 0\.70\n/);
+  assert.match(source, /duplicate_threshold: float = 0\.50\n/);
 });
 
 const inspectFrom = (values: Record<string, InspectedValue>) => (name: string) => values[name];
