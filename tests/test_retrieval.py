@@ -15,6 +15,7 @@ from nearcode.code import lexical
 from nearcode.code.likeness import code_tokens, lexical_similarity, resemblance
 from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder, fake_tokens
+from nearcode.search import retrieval
 from nearcode.search.retrieval import (
     LIKENESS_WEIGHT,
     RRF_K,
@@ -109,9 +110,12 @@ def test_dense_scores_are_the_fake_cosines(ws: Workspace) -> None:
         assert _overlap_cosine(query, _embed_text(top)) == pytest.approx(got[0][1], abs=0.05)
 
 
-def test_fusion_is_weighted_score_fusion(tmp_path: Path) -> None:
+def test_fusion_is_weighted_score_fusion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # x: many 'alpha', no 'beta' -> closest by cosine; y: both words among many others ->
     # best by BM25, since 'beta' is rare (idf) and x's repeated 'alpha' saturates (k1).
+    # Every function here is one line: the one-line prior (tested in test_definitions.py)
+    # would scale them all alike.
+    monkeypatch.setattr(retrieval, "THIN_PRIOR", 1.0)
     fillers = ["red green blue", "cat dog bird", "one two three", "sun moon star",
                "north south east", "salt pepper oil"]
     root = write_tree(tmp_path / "ws", {
