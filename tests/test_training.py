@@ -115,7 +115,8 @@ def test_training_lowers_the_loss_and_writes_a_manifest(trained: dict) -> None:
     assert m["base_model"]["name"] == registry.BASE_MODEL_NAME
     assert len(m["base_model"]["fingerprint"]) == 12 and m["fingerprint"]
     assert len(m["data_hash"]) == 16 and m["seed"] == 1 and m["seconds"]["total"] > 0
-    assert m["activated"] == (m["metrics"]["trained"]["mrr10"] > m["metrics"]["base"]["mrr10"])
+    best_before = max(m["metrics"]["base"]["mrr10"], m["metrics"]["start"]["mrr10"])
+    assert m["activated"] == (m["metrics"]["trained"]["mrr10"] >= best_before + pipeline.MIN_GAIN)
     assert Manifest.read(result.folder) == result.manifest  # the typed manifest, read back
     split = json.loads((result.folder / "split.json").read_text())
     assert split["heldout_files"] and not set(split["heldout_files"]) & set(split["train_files"])
@@ -466,3 +467,21 @@ def test_general_stage_trains_on_the_library_first(tmp_path: Path, isolated_cach
     opts.general_steps, opts.name = 2, "overlapping"
     with pytest.raises(data.TrainingError, match="overlaps the standard library"):
         pipeline.train([corpus], Settings(), opts)
+
+
+def test_a_model_is_activated_only_when_it_gains_more_than_chance(
+        tmp_path: Path, isolated_cache: Path) -> None:
+    """Activation re-embeds the workspace: a gain within MIN_GAIN of the better of the base
+    and the start model is too small to pay for that (it is the size of chance)."""
+    def metrics(trained: float) -> dict[str, Metrics]:
+        return {"trained": Metrics(trained, 0.0, 0.0, 500), "base": Metrics(0.65, 0.0, 0.0, 500),
+                "start": Metrics(0.79, 0.0, 0.0, 500)}
+
+    activated, notes = pipeline.activate("m", metrics(0.79 + pipeline.MIN_GAIN / 2), tmp_path)
+    assert not activated and "does not beat 0.790 by" in notes[0]
+    assert registry.active_name(tmp_path) is None
+    trained = registry.models_dir() / "m"
+    trained.mkdir(parents=True)
+    (trained / "config.json").write_text("{}")
+    activated, notes = pipeline.activate("m", metrics(0.79 + 2 * pipeline.MIN_GAIN), tmp_path)
+    assert activated and registry.active_name(tmp_path) == "m"
