@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import sys
-import tomllib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,24 +27,15 @@ SIDES = ("old", "new")
 
 
 def default_dir() -> Path:
-    base = os.environ.get("NEARCODE_BENCH_DIR") or "~/.cache/nearcode-bench"
-    return Path(base).expanduser().resolve() / "clones"
+    return qfetch.bench_dir("clones")
 
 
 def load_packages(path: Path = PROJECTS_TOML) -> list[dict]:
-    with open(path, "rb") as f:
-        return tomllib.load(f)["package"]
+    return qfetch.read_table(path, "package")
 
 
 def select(packages: list[dict], names: str | None) -> list[dict]:
-    if not names:
-        return packages
-    known = {p["id"]: p for p in packages}
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in known]
-    if unknown:
-        sys.exit("unknown package(s): {} (known: {})".format(", ".join(unknown), ", ".join(known)))
-    return [known[n] for n in wanted]
+    return qfetch.select(packages, names, "package")
 
 
 def release(package: dict, side: str) -> dict:

@@ -28,26 +28,37 @@ PROJECTS_TOML = HERE / "projects.toml"
 DOWNLOAD_TIMEOUT = 600
 
 
+def bench_dir(name: str) -> Path:
+    """$NEARCODE_BENCH_DIR/<name>, else ~/.cache/nearcode-bench/<name>."""
+    base = os.environ.get("NEARCODE_BENCH_DIR") or "~/.cache/nearcode-bench"
+    return Path(base).expanduser().resolve() / name
+
+
 def default_dir() -> Path:
     """$NEARCODE_BENCH_DIR/questions, else ~/.cache/nearcode-bench/questions."""
-    base = os.environ.get("NEARCODE_BENCH_DIR") or "~/.cache/nearcode-bench"
-    return Path(base).expanduser().resolve() / "questions"
+    return bench_dir("questions")
+
+
+def read_table(path: Path, key: str) -> list[dict]:
+    """The entries of the TOML array of tables `key` in `path`."""
+    with open(path, "rb") as f:
+        return tomllib.load(f)[key]
 
 
 def load_projects(path: Path = PROJECTS_TOML) -> list[dict]:
-    with open(path, "rb") as f:
-        return tomllib.load(f)["project"]
+    return read_table(path, "project")
 
 
-def select(projects: list[dict], names: str | None) -> list[dict]:
-    """The projects named in a comma list (all when None); an unknown name is an error."""
+def select(items: list[dict], names: str | None, what: str = "project") -> list[dict]:
+    """The entries named in a comma list (all when None); an unknown name is an error."""
     if not names:
-        return projects
+        return items
     wanted = [n.strip() for n in names.split(",") if n.strip()]
-    known = {p["id"]: p for p in projects}
+    known = {p["id"]: p for p in items}
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        sys.exit("unknown project(s): {} (known: {})".format(", ".join(unknown), ", ".join(known)))
+        sys.exit("unknown {}(s): {} (known: {})".format(what, ", ".join(unknown),
+                                                       ", ".join(known)))
     return [known[n] for n in wanted]
 
 
