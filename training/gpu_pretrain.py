@@ -29,8 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCALE = 20.0
-MAX_TOKENS = 128
+from nearcode.embed.base import MAX_TOKENS  # what search embeds of a text
+from nearcode.train.model import SCALE  # 1 / temperature of the in-batch softmax
+
 FROZEN = "embeddings."  # parameters under this prefix do not train and do not travel back
 
 

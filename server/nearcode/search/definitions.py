@@ -22,10 +22,10 @@ from ..code.syntax import DOC_GAP
 from ..store.base import StoredChunk
 from .copies import definition_start, header_line
 
+CALLABLE_KINDS = frozenset({"function", "method", "constructor"})
 # kinds whose inner definitions belong to them (a closure is part of its function; a method
 # is not part of its class, a method of a Go type not part of the type)
-CALLABLE_KINDS = frozenset({"function", "method", "constructor"})
-ABSORBING_KINDS = CALLABLE_KINDS  # kinds whose inner functions belong to them
+ABSORBING_KINDS = CALLABLE_KINDS
 WINDOW_KINDS = frozenset({"lines"})  # line windows of text without a grammar
 NAME_CHARS = 60  # a name made of a file's first statement is cut to this many characters
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")

@@ -26,11 +26,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import load_model, resolve_start
+from .model import SCALE, load_model, resolve_start
 
 log = logging.getLogger(__name__)
 
-SCALE = 20.0  # 1 / temperature, as training.py
 TRAIN_KINDS = frozenset({"docstring", "doc-comment", "short", "test"})  # not "name"
 
 
