@@ -148,16 +148,19 @@ def snapshot(store: Store) -> set[tuple]:
 
 
 def deep_check(store: Store) -> list[str]:
-    """Store.check() plus: the same ids in chunks, the full-text table and the vector table,
-    and no chunk without a file."""
+    """Store.check() plus: the same ids in chunks and the full-text table, the vector table
+    holding exactly the chunks that have a vector (the others wait for theirs: the lexical
+    tier), and no chunk without a file."""
     problems = store.check()
     ids = {r[0] for r in store.db.execute("SELECT id FROM chunks")}
+    embedded = {r[0] for r in store.db.execute(
+        "SELECT id FROM chunks WHERE hash IN (SELECT hash FROM embeddings)")}
     fts = {r[0] for r in store.db.execute("SELECT rowid FROM chunks_fts")}
     vec = {r[0] for r in store.db.execute("SELECT rowid FROM vec_bits")}
     if ids != fts:
         problems.append(f"chunk ids {sorted(ids ^ fts)} differ from full-text rows")
-    if ids != vec:
-        problems.append(f"chunk ids {sorted(ids ^ vec)} differ from vector rows")
+    if embedded != vec:
+        problems.append(f"chunk ids {sorted(embedded ^ vec)} differ from vector rows")
     orphans = store.db.execute(
         "SELECT COUNT(*) FROM chunks WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
     if orphans:

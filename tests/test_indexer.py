@@ -303,7 +303,8 @@ def test_kill_9_mid_index_then_rerun_completes(tmp_path: Path) -> None:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     after_kill = _file_count(db)
-    assert 100 <= seen <= after_kill < n_files
+    # killed while writing files (lexical tier) or while filling in their vectors
+    assert 100 <= seen <= after_kill <= n_files
 
     store = Store(db)  # what the crash left is consistent: every file whole or absent
     assert deep_check(store) == []
@@ -315,7 +316,7 @@ def test_kill_9_mid_index_then_rerun_completes(tmp_path: Path) -> None:
     assert rerun.returncode == 0, rerun.stderr
     store = Store(db)
     assert deep_check(store) == []
-    assert store.counts()[0] == n_files
+    assert store.counts()[0] == n_files and store.unembedded_count() == 0
     assert snapshot(store) == fresh_snapshot(root, tmp_path / "fresh.db")
     store.close()
 

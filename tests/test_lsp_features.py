@@ -111,5 +111,5 @@ def test_find_similar_feature(ws: Workspace) -> None:
 
 def test_index_status_before_the_worker_starts() -> None:
     status = indexing.index_status(FakeServer(None), {})  # type: ignore[arg-type]
-    assert status == {"state": "idle", "files": 0, "chunks": 0, "pendingFiles": 0,
-                      "model": None}
+    assert status == {"state": "idle", "files": 0, "chunks": 0, "chunksEmbedded": 0,
+                      "pendingFiles": 0, "model": None}

@@ -89,12 +89,15 @@ class Backend:
     writer: IndexStore
     reader: IndexStore
 
-    def write(self, path: str, text: str, mtime_ns: int = 1) -> FileState:
+    def write(self, path: str, text: str, mtime_ns: int = 1, embedded: bool = True,
+              source: str = "disk") -> FileState:
+        """Write a file as the indexer does: its vectors first, or none (the lexical tier)."""
         chunks = chunk_text(text, language(path), path)
-        vectors = vectors_for(chunks)
+        vectors = vectors_for(chunks) if embedded else {}
         state = FileState(path, len(text.encode()), mtime_ns,
-                          hashlib.sha256(text.encode()).hexdigest(), "disk")
-        self.writer.put_vectors(vectors)
+                          hashlib.sha256(text.encode()).hexdigest(), source)
+        if vectors:
+            self.writer.put_vectors(vectors)
         self.writer.replace_file(state, language(path), chunks, vectors)
         return state
 
@@ -324,3 +327,49 @@ def test_lexical_candidates_and_their_scale(backend: Backend) -> None:
     best = found[0][0]
     rest = store.lexical_candidates(words, 5, Filter(exclude_ids=frozenset({best})))
     assert best not in {cid for cid, _ in rest}
+
+
+# ----------------------------------------------------------------------------- lexical tier
+
+
+def test_lexical_tier_then_vectors(backend: Backend) -> None:
+    """Files written without vectors are found by their words only; their chunks wait in
+    `unembedded` (one per hash; buffers, then the newest files first) until `put_vectors`."""
+    w, r = backend.writer, backend.reader
+    order = {"web/app.js": 0, "shop/cart.py": 1, "util/text.py": 2, "copy/text.py": 2}
+    backend.write("util/text.py", FILES["util/text.py"], mtime_ns=100, embedded=False)
+    backend.write("copy/text.py", FILES["util/text.py"], mtime_ns=100, embedded=False)
+    backend.write("shop/cart.py", FILES["shop/cart.py"], mtime_ns=200, embedded=False)
+    backend.write("web/app.js", FILES["web/app.js"], mtime_ns=-1, embedded=False,
+                  source="buffer")
+    chunks = {p: chunk_text(FILES[p], language(p), p)
+              for p in ("util/text.py", "shop/cart.py", "web/app.js")}
+    n_chunks = sum(len(c) for c in chunks.values()) + len(chunks["util/text.py"])
+    pending = w.unembedded(100)
+    assert sorted(c.hash for c in pending) == sorted({c.hash for cs in chunks.values()
+                                                     for c in cs})
+    ranks = [order[c.path] for c in pending]
+    assert ranks == sorted(ranks)
+    assert w.unembedded_count() == n_chunks
+    assert [c.path for c in w.unembedded(2)] == [c.path for c in pending[:2]]
+
+    slug = vectors_for(chunks["util/text.py"])
+    query = next(v for c, v in zip(chunks["util/text.py"], slug.values(), strict=True)
+                 if c.symbol == "slugify_title")
+    assert r.vector_candidates(query, 5) == []  # nothing has a vector yet
+    by_id = {c.id: c for p in order for c in r.chunks_of_file(p)}
+    found = r.lexical_candidates(lexical.query_terms("slugify a title"), 5)
+    assert found and by_id[found[0][0]].symbol == "slugify_title"
+
+    w.put_vectors(slug)  # both copies of the file get their vectors at once
+    near = r.vector_candidates(query, 2)
+    assert {by_id[cid].path for cid, _ in near} == {"util/text.py", "copy/text.py"}
+    assert all(s == pytest.approx(1.0, abs=0.01) for _, s in near)  # (int8 in SQLite)
+    assert w.unembedded_count() == n_chunks - 2 * len(chunks["util/text.py"])
+    assert {c.path for c in w.unembedded(100)} == {"web/app.js", "shop/cart.py"}
+
+    for p in ("shop/cart.py", "web/app.js"):
+        w.put_vectors(vectors_for(chunks[p]))
+    assert w.unembedded(100) == [] and w.unembedded_count() == 0
+    assert len(r.vector_candidates(query, 50)) == n_chunks
+    assert r.check() == []

@@ -41,7 +41,7 @@ def tree(n: int) -> dict[str, str]:
 def test_migrations_apply_once(pg_url: str) -> None:
     first = PgStore(pg_url, "ws")
     applied = first.applied_migrations()
-    assert applied == ["m001_initial"]
+    assert applied == ["m001_initial", "m002_lexical_tier"]
     first.close()
     again = PgStore(pg_url, "ws")  # re-opening applies nothing and finds the same workspace
     assert again.applied_migrations() == applied

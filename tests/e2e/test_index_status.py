@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -125,3 +126,40 @@ async def test_bad_settings_are_reported_once_and_defaults_used(misconfigured: L
     assert len([w for w in warnings if "colour" in w]) == 1
     s = await status(misconfigured)
     assert s.files == 5  # the server started and indexed with the default size limit
+
+
+SLOW = ClientServerConfig(server_command=SERVER,
+                          server_env={**os.environ, "NEARCODE_FAKE_EMBED_DELAY_S": "0.25"})
+
+
+@pytest_lsp.fixture(config=SLOW)
+async def slow_model(lsp_client: LanguageClient, workspace: Path):  # type: ignore[no-untyped-def]
+    await lsp_client.initialize_session(t.InitializeParams(
+        capabilities=capabilities(), root_uri=workspace.as_uri(),
+        workspace_folders=[t.WorkspaceFolder(workspace.as_uri(), "ws")],
+    ))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_every_file_is_searchable_before_embedding_finishes(slow_model: LanguageClient):
+    """The lexical tier: with a model that takes 0.25 s a text, a search finds a file by its
+    words while indexStatus still counts chunks without vectors; then every chunk gets one."""
+    deadline = time.monotonic() + 30
+    while (s := await status(slow_model)).files < 5:
+        assert time.monotonic() < deadline, s
+        await asyncio.sleep(0.05)
+    res = await request(slow_model, "nearcode/search", {"query": "slugify title"})
+    during = await status(slow_model)
+    assert res.results[0].symbol == "slugify_title" and res.results[0].uri.endswith("/pkg/text.py")
+    assert during.state == "indexing" and during.chunksEmbedded < during.chunks
+    done = await wait_idle(slow_model, timeout=60)
+    assert done.chunksEmbedded == done.chunks > 0
+    for _ in range(100):  # the end report may trail the status by a moment
+        reports = next(iter(slow_model.progress_reports.values()), [])
+        if reports and type(reports[-1]).__name__ == "WorkDoneProgressEnd":
+            break
+        await asyncio.sleep(0.05)
+    messages = [getattr(r, "message", "") or "" for r in reports]
+    assert any(m.endswith(" files") for m in messages), messages
+    assert any("chunks embedded" in m for m in messages), messages

@@ -108,7 +108,7 @@ export class IndexStatusModel {
       const progress = this.progressText();
       return {
         text: `$(sync~spin) nearcode${progress ? ` ${progress}` : ''}`,
-        tooltip: `nearcode: indexing${progress ? ` (${progress})` : ''}${counts ? `\n${counts} indexed so far` : ''}${model}\nSearch works meanwhile on what is indexed.`,
+        tooltip: `nearcode: indexing${progress ? ` (${progress})` : ''}${counts ? `\n${counts} indexed so far` : ''}${embeddedText(s)}${model}\nSearch works meanwhile on what is indexed.`,
         indexing: true,
         error: false,
       };
@@ -134,6 +134,15 @@ export class IndexStatusModel {
     }
     return '';
   }
+}
+
+/** The second tier while it fills: every indexed file is found by its words at once, by meaning
+ * once its chunks have vectors. */
+function embeddedText(s: IndexStatus | undefined): string {
+  if (!s || s.chunksEmbedded === undefined || s.chunksEmbedded >= s.chunks) {
+    return '';
+  }
+  return `\n${s.chunksEmbedded.toLocaleString('en-US')} of ${formatCount(s.chunks, 'chunk')} embedded (the others are found by their words meanwhile)`;
 }
 
 export function formatCount(n: number, noun: string): string {

@@ -63,6 +63,8 @@ export interface IndexStatus {
   state: 'indexing' | 'idle' | string;
   files: number;
   chunks: number;
+  /** Chunks with a vector; the others are found by their words until then (older servers: absent). */
+  chunksEmbedded?: number;
   pendingFiles: number;
   /** The model's name; null before the workspace is open. */
   model: string | null;

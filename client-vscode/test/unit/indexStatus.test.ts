@@ -33,6 +33,9 @@ test('indexing progress: begin, report with counts, end', () => {
   assert.match(m.view().tooltip, /Search works meanwhile/);
   m.onIndexStatus({ ...idle, state: 'indexing', files: 120, chunks: 900, pendingFiles: 330 });
   assert.match(m.view().tooltip, /120 files, 900 chunks indexed so far/);
+  assert.doesNotMatch(m.view().tooltip, /embedded/); // an older server: no second tier to show
+  m.onIndexStatus({ ...idle, state: 'indexing', files: 450, chunks: 900, chunksEmbedded: 300, pendingFiles: 0 });
+  assert.match(m.view().tooltip, /300 of 900 chunks embedded \(the others are found by their words meanwhile\)/);
   m.onProgress('t1', { kind: 'end' });
   assert.equal(m.indexing, false);
   assert.equal(m.view().text, '$(search) nearcode');

@@ -3,6 +3,10 @@
 Editors and the file watcher only *schedule* work (paths that changed, buffers that were edited
 or closed, a full sync); the worker coalesces what piled up and runs it, reporting progress.
 Queries never wait for it: they read what is committed (SQLite WAL readers).
+
+A full sync writes the lexical tier (every changed file with its words: searchable at once);
+then, whenever nothing else is queued, the worker embeds the chunks that have no vector yet, a
+step of `EMBED_STEP` chunks at a time, so that edits are never stuck behind a first index.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Status:
     chunks: int
     pending_files: int
     model: str
+    chunks_embedded: int  # of `chunks`; the others are found by their words until then
 
 
 @dataclass
@@ -39,6 +44,7 @@ class _Work:
     rebuild: bool = False
     paths: dict[int, set[str]] = field(default_factory=dict)
     buffers: dict[tuple[int, str], str | None] = field(default_factory=dict)  # None: closed
+    embed: bool = False  # a step of filling in vectors (taken only when nothing else waits)
 
     def __bool__(self) -> bool:
         return bool(self.sync or self.paths or self.buffers)
@@ -68,6 +74,10 @@ class IndexService:
         self._cond = threading.Condition()
         self._running = False  # a batch of work is being done
         self._current = (0, 0)  # (done, total) of the running sync
+        self._filling = False  # chunks may be waiting for vectors
+        self._embedded = 0  # chunks embedded since the last sync began
+        self._sync_started = 0.0
+        self._files_indexed = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="nearcode-indexer", daemon=True)
         self.initial_done = threading.Event()
@@ -114,19 +124,22 @@ class IndexService:
 
     def status(self) -> Status:
         with self._cond:
-            busy = self._running or bool(self._work)
+            busy = self._running or bool(self._work) or self._filling
             pending = self._work.count() + max(0, self._current[1] - self._current[0])
             if self._work.sync:
                 pending = max(pending, 1)
         files, chunks = self.ws.counts()
         return Status("indexing" if busy else "idle", files, chunks, pending,
-                      self.ws.embedder.model_id)
+                      self.ws.embedder.model_id, max(0, chunks - self._unembedded()))
+
+    def _unembedded(self) -> int:
+        return sum(f.store.unembedded_count() for f in self.ws.folders)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Block until no work is queued or running (tests, CLI)."""
+        """Block until no work is queued or running, every chunk embedded (tests, CLI)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._running or self._work:
+            while self._running or self._work or self._filling:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -137,11 +150,12 @@ class IndexService:
 
     def _take(self) -> _Work | None:
         with self._cond:
-            while not self._work and not self._stop.is_set():
+            while not self._work and not self._filling and not self._stop.is_set():
                 self._cond.wait()
             if self._stop.is_set():
                 return None
             work, self._work = self._work, _Work()
+            work.embed = not work and self._filling
             self._running = True
             return work
 
@@ -163,6 +177,10 @@ class IndexService:
             except Exception as exc:  # keep serving: report and carry on
                 log.exception("indexing failed")
                 self.sink.error(f"nearcode: indexing failed: {exc}")
+                if work.embed:  # not step after failing step: the next sync tries again
+                    with self._cond:
+                        self._filling = False
+                    self.sink.end("embedding failed")
             finally:
                 with self._cond:
                     self._running = False
@@ -171,6 +189,9 @@ class IndexService:
                 self.initial_done.set()
 
     def _run(self, work: _Work) -> None:
+        if work.embed:
+            self._embed_step()
+            return
         for (i, rel), text in work.buffers.items():
             folder = self.ws.folders[i]
             if text is None:
@@ -188,10 +209,12 @@ class IndexService:
             self._sync([self.ws.folders[i] for i in sorted(work.sync)], work.rebuild)
 
     def _sync(self, folders: list[Folder], rebuild: bool) -> None:
+        """The lexical tier of every folder; the vectors follow in `_embed_step`s."""
         if self.ws.reload_model_if_changed():
             folders = self.ws.folders  # a new model: every folder is embedded again
-        self.sink.begin("nearcode: indexing")
-        started = time.monotonic()
+        if not self._filling:  # else the progress of the fill under way goes on
+            self.sink.begin("nearcode: indexing")
+            self._sync_started, self._files_indexed, self._embedded = time.monotonic(), 0, 0
         offset = 0
 
         def progress(p: Progress) -> None:
@@ -199,13 +222,30 @@ class IndexService:
                 self._current = (offset + p.done, offset + p.total)
             self.sink.report(Progress(offset + p.done, offset + p.total, p.path))
 
-        files = 0
         for folder in folders:
             if rebuild:
                 folder.store.ensure_model(self.ws.embedder.model_id, self.ws.embedder.dim,
                                           rebuild=True)
-            report = folder.indexer.sync(progress, self._stop)
+            report = folder.indexer.sync_lexical(progress, self._stop)
             offset = self._current[1]
-            files += report.files_indexed
-            self.sink.indexed(folder, None)
-        self.sink.end(f"indexed {files} changed files in {time.monotonic() - started:.1f}s")
+            self._files_indexed += report.files_indexed
+        with self._cond:
+            self._filling = True  # ends with the first step that finds nothing to embed
+
+    def _embed_step(self) -> None:
+        """Embed one step's chunks in the first folder that has any; when none has, the
+        indexing run is over."""
+        for folder in self.ws.folders:
+            n = folder.indexer.embed_pending()
+            if n:
+                self._embedded += n
+                total = self._embedded + self._unembedded()
+                self.sink.report(Progress(self._embedded, total, reason=folder.indexer.reason,
+                                          stage="embedding"))
+                return
+        with self._cond:
+            self._filling = False
+        for folder in self.ws.folders:
+            self.sink.indexed(folder, None)  # synced and embedded: duplicate hints can look
+        self.sink.end(f"indexed {self._files_indexed} changed files, embedded "
+                      f"{self._embedded} chunks in {time.monotonic() - self._sync_started:.1f}s")

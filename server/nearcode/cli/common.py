@@ -157,11 +157,17 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[Progress], None], Callable[[],
 
         bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
     logged = [-1]
+    stage = ["files"]
 
     def update(p: Progress) -> None:
         if p.reason and p.reason not in said:
             said.add(p.reason)
             print(f"nearcode: {p.reason}", file=sys.stderr)
+        if p.stage != stage[0]:  # files are all searchable; now their vectors
+            stage[0], logged[0] = p.stage, -1
+            if bar is not None:
+                bar.unit = "chunk"
+                bar.set_description_str("embedding", refresh=False)
         if bar is not None:
             bar.total = p.total
             bar.n = p.done
@@ -169,7 +175,8 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[Progress], None], Callable[[],
             bar.refresh()
         elif p.total and 10 * p.done // p.total > logged[0]:
             logged[0] = 10 * p.done // p.total
-            log.info("indexed %d of %d files", p.done, p.total)
+            what = "files indexed" if p.stage == "files" else "chunks embedded"
+            log.info("%d of %d %s", p.done, p.total, what)
 
     return update, (bar.close if bar is not None else lambda: None)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 import zlib
 from collections.abc import Sequence
 
@@ -30,8 +32,13 @@ class FakeEmbedder:
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
         self.model_id = f"fake-bow-{dim}"
+        # seconds per text, as a real model takes: end-to-end tests of what happens while
+        # embedding is under way (the lexical tier) set it for a server they start
+        self.delay_s = float(os.environ.get("NEARCODE_FAKE_EMBED_DELAY_S", "0") or 0)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if self.delay_s > 0:
+            time.sleep(self.delay_s * len(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in fake_tokens(text):

@@ -1,9 +1,18 @@
-"""scan → chunk → embed → store, for a whole folder or for the few paths that just changed.
+"""scan → chunk → store → embed, for a whole folder or for the few paths that just changed.
 
-A full `sync` and an `update` of some paths take the same road: decide which files changed
-(mtime and size, confirmed by content hash), chunk them, embed only chunks whose hash has no
-vector yet, and replace each file's rows in one transaction. Open editor buffers take the place
-of the file on disk until they are closed.
+A full `sync` and an `update` of some paths decide alike which files changed (mtime and size,
+confirmed by content hash), chunk them and replace each file's rows in one transaction. They
+differ in when the model runs:
+
+- `update` (and an editor buffer) embeds the few chunks whose hash has no vector yet before
+  writing: what was just edited is searchable both ways at once.
+- a sync writes every changed file with its words first (the lexical tier: a chunk whose vector
+  is cached gets it, the others none), so a cold start makes every file searchable in the time
+  it takes to chunk them; `embed_pending` then fills the vectors in, most relevant files first.
+  The server runs `sync_lexical`, then `embed_pending` step by step between other work;
+  `sync` runs both to the end.
+
+Open editor buffers take the place of the file on disk until they are closed.
 """
 
 from __future__ import annotations
@@ -26,7 +35,8 @@ from . import scan
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 128  # chunks gathered across files before the model runs
+WRITE_BATCH = 128  # chunks gathered across files before they are written
+EMBED_STEP = 128  # chunks embedded in one step of `embed_pending` (a few seconds on 2 cores)
 # A file modified this recently can be written again, at the same size, without its mtime
 # moving (coarse timestamps): its mtime is not trusted until it is older (see _recorded_mtime).
 RACY_NS = 2_000_000_000
@@ -34,12 +44,14 @@ RACY_NS = 2_000_000_000
 
 @dataclass(frozen=True)
 class Progress:
-    """How far an indexing run is: files handled of files to handle."""
+    """How far an indexing run is: files written of files to write (stage "files"), then
+    chunks embedded of chunks to embed (stage "embedding")."""
 
     done: int
     total: int
     path: str | None = None
     reason: str | None = None  # why everything is embedded again (the model changed)
+    stage: str = "files"
 
 
 @dataclass
@@ -92,7 +104,28 @@ class Indexer:
 
     def sync(self, progress: ProgressFn | None = None,
              cancel: threading.Event | None = None) -> Report:
-        """Bring the whole index in line with the folder."""
+        """Bring the whole index in line with the folder: `sync_lexical`, then embed every
+        chunk that has no vector yet."""
+        started = time.monotonic()
+        report = self.sync_lexical(progress, cancel)
+        total = self.store.unembedded_count()
+        done = 0
+        while not (cancel and cancel.is_set()):
+            n = self.embed_pending()
+            if not n:
+                break
+            done += n
+            report.chunks_embedded += n
+            if progress is not None:
+                progress(Progress(done, max(total, done), reason=self.reason, stage="embedding"))
+        report.seconds = time.monotonic() - started
+        return report
+
+    def sync_lexical(self, progress: ProgressFn | None = None,
+                     cancel: threading.Event | None = None) -> Report:
+        """Bring the whole index in line with the folder, but for the vectors the cache does not
+        hold: changed files are written with their words (the lexical tier); `embed_pending`
+        embeds the rest."""
         if self._read_only():
             return Report()
         started = time.monotonic()
@@ -125,7 +158,7 @@ class Indexer:
                  or (known[f.path].size, known[f.path].mtime_ns) != (f.size, f.mtime_ns))
         ]
         report.files_unchanged = len(files) - len(todo) - len(buffers & {f.path for f in files})
-        self._index(todo, known, report, progress, cancel, rechunk)
+        self._index(todo, known, report, progress, cancel, rechunk, embed=False)
         if rechunk and not (cancel and cancel.is_set()):
             self.store.set_meta("chunker", CHUNKER_VERSION)
         if not (cancel and cancel.is_set()):
@@ -162,6 +195,22 @@ class Indexer:
         self._index(todo, known, report, progress, None)
         report.seconds = time.monotonic() - started
         return report
+
+    def embed_pending(self, limit: int = EMBED_STEP) -> int:
+        """Embed up to `limit` chunks that have no vector yet, most relevant first (the store
+        orders them: editor buffers, then the most recently modified files); how many."""
+        if self._read_only():
+            return 0
+        pending = self.store.unembedded(limit)
+        if not pending:
+            return 0
+        texts = {c.hash: Chunk(c.path, c.language, c.start_line, c.end_line, c.text, c.symbol,
+                               c.kind).embed_text for c in pending}
+        vectors = self.embedder.embed_batch(list(texts.values()))
+        # stored under the chunk's own hash even if the text read back were to differ: every
+        # step makes progress
+        self.store.put_vectors({h: np.asarray(v) for h, v in zip(texts, vectors, strict=True)})
+        return len(texts)
 
     def deleted_under(self, rel_dir: str) -> list[str]:
         """Indexed paths inside folder `rel_dir` (for a folder deleted or renamed on disk)."""
@@ -231,6 +280,7 @@ class Indexer:
     def _index(
         self, todo: list[scan.FileInfo], known: dict[str, FileState], report: Report,
         progress: ProgressFn | None, cancel: threading.Event | None, rechunk: bool = False,
+        embed: bool = True,
     ) -> None:
         batch: list[_Pending] = []
         batch_chunks = 0
@@ -241,13 +291,13 @@ class Indexer:
             if pending is not None:
                 batch.append(pending)
                 batch_chunks += len(pending.chunks)
-            if batch_chunks >= EMBED_BATCH or n == len(todo):
-                self._write(batch, report)
+            if batch_chunks >= WRITE_BATCH or n == len(todo):
+                self._write(batch, report, embed)
                 batch, batch_chunks = [], 0
                 if progress is not None:
                     progress(Progress(n, len(todo), info.path, self.reason))
         if batch:
-            self._write(batch, report)
+            self._write(batch, report, embed)
 
     def _prepare(self, info: scan.FileInfo, state: FileState | None, report: Report,
                  rechunk: bool = False) -> _Pending | None:
@@ -274,15 +324,16 @@ class Indexer:
         return _Pending(new_state, info.language, chunk_text(content.text, info.language,
                                                               info.path))
 
-    def _write(self, batch: list[_Pending], report: Report) -> None:
-        """Embed what is missing for the batch, then replace each file in its own transaction."""
+    def _write(self, batch: list[_Pending], report: Report, embed: bool = True) -> None:
+        """Replace each file of the batch in its own transaction, with the vectors the cache
+        holds and, when `embed`, the missing ones embedded first."""
         if not batch:
             return
         texts = {c.hash: c.embed_text for p in batch for c in p.chunks}
         vectors = self.store.cached_vectors(texts)
         missing = [h for h in texts if h not in vectors]
         report.chunks_cached += len(texts) - len(missing)
-        if missing:
+        if missing and embed:
             embedded = self.embedder.embed_batch([texts[h] for h in missing])
             fresh = {h: np.asarray(v) for h, v in zip(missing, embedded, strict=True)}
             self.store.put_vectors(fresh)

@@ -20,6 +20,7 @@ from .base import NearcodeServer
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.25  # at most this often a $/progress report
+FILES_SHARE = 10  # percent of the bar for writing the files (words), the rest for embedding
 
 
 class LspSink(ProgressSink):
@@ -64,8 +65,13 @@ class LspSink(ProgressSink):
         if token is None or (now - self.last < PROGRESS_EVERY and progress.done < progress.total):
             return
         self.last = now
-        pct = int(100 * progress.done / progress.total) if progress.total else 100
-        text = f"{progress.done}/{progress.total} files"
+        share = progress.done / progress.total if progress.total else 1.0
+        if progress.stage == "files":  # the lexical tier: quick, the first tenth of the bar
+            pct = int(FILES_SHARE * share)
+            text = f"{progress.done}/{progress.total} files"
+        else:
+            pct = int(FILES_SHARE + (100 - FILES_SHARE) * share)
+            text = f"{progress.done}/{progress.total} chunks embedded"
         if progress.reason:
             text += f": {progress.reason}"
         self._push(lambda: self.ls.work_done_progress.report(

@@ -280,13 +280,15 @@ class NearcodeTools:
         with self._calls:
             ws, notes = self._workspace()
             files, chunks = ws.counts()
+            embedded = chunks - sum(f.store.unembedded_count() for f in ws.folders)
             by_server = served(ws)
             db = ws.folders[0].store.path
         state = "indexing" if not self._initial.is_set() else "idle"
         writer = ("a running `nearcode serve` (this server only reads)" if by_server else
                   "this server (it syncs changed files before each call)")
         out = [*notes, f"workspace: {self.root}", f"index: {db}", f"state: {state}",
-               f"files: {files}", f"chunks: {chunks}", f"model: {ws.embedder.model_id}",
+               f"files: {files}", f"chunks: {chunks} ({embedded} embedded; the others are "
+               "found by their words until then)", f"model: {ws.embedder.model_id}",
                f"kept up to date by: {writer}"]
         return "\n".join(out) + "\n"
 

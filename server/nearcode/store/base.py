@@ -149,8 +149,9 @@ class IndexStore(Protocol):
 
     def replace_file(self, state: FileState, language: str, chunks: Sequence[Chunk],
                      vectors: dict[str, np.ndarray]) -> None:
-        """Replace everything indexed for one file, at once. `vectors` holds a vector for
-        every chunk hash."""
+        """Replace everything indexed for one file, at once. A chunk whose hash `vectors`
+        lacks is written without a vector (found by its words only) until `put_vectors`
+        brings one."""
         ...
 
     def delete_file(self, path: str) -> None: ...
@@ -159,7 +160,18 @@ class IndexStore(Protocol):
 
     def cached_vectors(self, hashes: Iterable[str]) -> dict[str, np.ndarray]: ...
 
-    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None: ...
+    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Cache vectors by hash; chunks of these hashes written without one now have it."""
+        ...
+
+    def unembedded(self, limit: int) -> list[StoredChunk]:
+        """Up to `limit` chunks without a vector, one per hash, most relevant first (editor
+        buffers, then the most recently modified files)."""
+        ...
+
+    def unembedded_count(self) -> int:
+        """How many chunks have no vector yet."""
+        ...
 
     def prune_cache(self, keep_orphans: int | None = None) -> int:
         """Drop vectors no chunk uses beyond a bound; how many went. Called after each sync."""

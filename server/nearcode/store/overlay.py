@@ -146,6 +146,12 @@ class OverlayStore:
     def prune_cache(self, keep_orphans: int | None = None) -> int:
         return self.local.prune_cache(keep_orphans)
 
+    def unembedded(self, limit: int) -> list[StoredChunk]:
+        return self.local.unembedded(limit)  # the shared index is written whole, by CI
+
+    def unembedded_count(self) -> int:
+        return self.local.unembedded_count()
+
     # -- reading
 
     def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:

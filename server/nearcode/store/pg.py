@@ -168,7 +168,7 @@ class PgStore:
                         [(self.workspace_id, file_id, c.start_line, c.end_line, c.symbol,
                           c.kind, c.language, c.hash, c.text,
                           lexical.index_text(c.symbol or ""), lexical.index_text(c.path),
-                          lexical.index_text(c.text), np.asarray(vectors[c.hash], np.float32))
+                          lexical.index_text(c.text), _vector(vectors.get(c.hash)))
                          for c in chunks])
                 self._bump()
         except psycopg.Error as exc:
@@ -197,11 +197,32 @@ class PgStore:
         return {h: as_array(v) for h, v in rows}
 
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Cache the vectors (for every workspace) and give them to this workspace's chunks of
+        their hash that have none."""
         model, now = self.model_id, time.time()
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO nc_embeddings VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 [(model, h, np.asarray(v, np.float32), now) for h, v in vectors.items()])
+            cur.executemany(
+                "UPDATE nc_chunks SET embedding = %s WHERE workspace_id = %s AND hash = %s"
+                " AND embedding IS NULL",
+                [(np.asarray(v, np.float32), self.workspace_id, h) for h, v in vectors.items()])
+            self._bump()  # chunks may have gained vectors
+
+    def unembedded(self, limit: int) -> list[StoredChunk]:
+        rows = self._rows(
+            "SELECT * FROM (SELECT DISTINCT ON (c.hash) c.id, f.path, c.language, c.start_line,"
+            " c.end_line, c.symbol, c.kind, c.hash, c.text, f.source, f.mtime_ns"
+            " FROM nc_chunks c JOIN nc_files f ON f.id = c.file_id"
+            " WHERE c.workspace_id = %s AND c.embedding IS NULL ORDER BY c.hash, c.id) u"
+            " ORDER BY u.source = 'buffer' DESC, u.mtime_ns = 0 DESC, u.mtime_ns DESC, u.id"
+            " LIMIT %s", (self.workspace_id, limit))
+        return [StoredChunk(*r[:9]) for r in rows]
+
+    def unembedded_count(self) -> int:
+        return int(self._rows("SELECT count(*) FROM nc_chunks WHERE workspace_id = %s"
+                              " AND embedding IS NULL", (self.workspace_id,))[0][0])
 
     def prune_cache(self, keep_orphans: int | None = None) -> int:
         """Nothing to prune: the embedding cache serves every workspace and branch. But a sync
@@ -254,7 +275,8 @@ class PgStore:
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         rows = self._rows("SELECT id, embedding FROM nc_chunks WHERE id = ANY(%s)"
-                          " AND workspace_id = %s", (list(ids), self.workspace_id))
+                          " AND workspace_id = %s AND embedding IS NOT NULL",
+                          (list(ids), self.workspace_id))
         return {r[0]: as_array(r[1]) for r in rows}
 
     # -- candidates for retrieval
@@ -360,3 +382,8 @@ class PgStore:
         if dupes:
             problems.append(f"{dupes} duplicate file rows")
         return problems
+
+
+def _vector(vector: np.ndarray | None) -> np.ndarray | None:
+    """A chunk's vector as pgvector takes it, or None (NULL) while it has none."""
+    return None if vector is None else np.asarray(vector, np.float32)

@@ -54,6 +54,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             used_at double precision NOT NULL, PRIMARY KEY (model_id, hash));
         CREATE TABLE nc_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL);
     """),
+    # a chunk is written with its words first, its vector filled in later (the lexical tier)
+    ("m002_lexical_tier", "ALTER TABLE nc_chunks ALTER COLUMN embedding DROP NOT NULL;"),
 ]
 MIGRATION_LOCK = 4_211_986_001  # pg_advisory_lock key for applying migrations
 

@@ -66,6 +66,7 @@ class Store:
                             lambda: self.counts()[1])
         self._counts: tuple[str | None, tuple[int, int]] | None = None  # per generation
         self._files: tuple[str | None, dict[str, FileState]] | None = None
+        self._unembedded: tuple[str | None, int] | None = None
         db = self.db
         try:
             if self.read_only:
@@ -165,9 +166,8 @@ class Store:
         self, state: FileState, language: str, chunks: Sequence[Chunk],
         vectors: dict[str, np.ndarray],
     ) -> None:
-        """Replace everything indexed for one file, in one transaction.
-
-        `vectors` must hold a vector for every chunk hash (see `put_vectors`)."""
+        """Replace everything indexed for one file, in one transaction. A chunk whose hash
+        `vectors` lacks is written with its words only, until `put_vectors` brings its vector."""
         with self._write() as db:
             bump_generation(db)
             sqlite_db.write_file(db, state, language, chunks, vectors, time.time())
@@ -194,8 +194,13 @@ class Store:
         return out
 
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Cache these vectors by hash and give them to the chunks of their hash that have
+        none yet (written by the lexical tier)."""
         now = time.time()
         with self._write() as db:
+            fresh = sqlite_db.new_hashes(db, list(vectors))
+            if sqlite_db.attach_bits(db, {h: vectors[h] for h in fresh}):
+                bump_generation(db)  # chunks gained vectors: the in-memory bits are stale
             db.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (hash, vector, used_at) VALUES (?, ?, ?)",
                 [(h, encode_vector(v), now) for h, v in vectors.items()],
@@ -276,6 +281,27 @@ class Store:
             " AND c.end_line - c.start_line + 1 >= ? ORDER BY f.path, c.start_line",
             [*kinds, min_lines])
         return [StoredChunk(*r) for r in rows]
+
+    def unembedded(self, limit: int) -> list[StoredChunk]:
+        """Up to `limit` chunks without a vector, one per hash, most relevant first: editor
+        buffers, then files by modification time, newest first (0 is "just modified", see
+        indexer._recorded_mtime)."""
+        rows = self._rows(
+            f"{self._CHUNK_SQL} WHERE NOT EXISTS (SELECT 1 FROM embeddings e"
+            " WHERE e.hash = c.hash) GROUP BY c.hash"
+            " ORDER BY f.source = 'buffer' DESC, f.mtime_ns = 0 DESC, f.mtime_ns DESC, c.id"
+            " LIMIT ?", (limit,))
+        return [StoredChunk(*r) for r in rows]
+
+    def unembedded_count(self) -> int:
+        """How many chunks have no vector yet (cached per generation)."""
+        generation = self.meta("generation")
+        cached = self._unembedded
+        if cached is None or cached[0] != generation or generation is None:
+            n = self._rows("SELECT COUNT(*) FROM chunks c WHERE NOT EXISTS"
+                           " (SELECT 1 FROM embeddings e WHERE e.hash = c.hash)")[0][0]
+            cached = self._unembedded = (generation, int(n))
+        return cached[1]
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Float vectors of these chunks."""
@@ -376,14 +402,13 @@ class Store:
         n_fts = self._rows("SELECT COUNT(*) FROM chunks_fts")[0][0]
         if n_fts != n_chunks:
             problems.append(f"{n_chunks} chunks but {n_fts} full-text rows")
-        if self._has_vec_table():
+        if self._has_vec_table():  # bits exactly for the chunks that have a vector
             n_vec = self._rows("SELECT COUNT(*) FROM vec_bits")[0][0]
-            if n_vec != n_chunks:
-                problems.append(f"{n_chunks} chunks but {n_vec} vectors")
-        missing = self._rows(
-            "SELECT COUNT(*) FROM chunks WHERE hash NOT IN (SELECT hash FROM embeddings)")[0][0]
-        if missing:
-            problems.append(f"{missing} chunks without an embedding")
+            n_embedded = n_chunks - self._rows(
+                "SELECT COUNT(*) FROM chunks WHERE hash NOT IN (SELECT hash FROM embeddings)"
+            )[0][0]
+            if n_vec != n_embedded:
+                problems.append(f"{n_embedded} chunks with a vector but {n_vec} sign bits")
         return problems
 
 

@@ -15,7 +15,10 @@ Tables (numbered migrations in `MIGRATIONS`):
   chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id), with its
               copy of the words (see FTS_SQL for why not contentless)
   vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id), of the vectors as stored: a fast
-              coarse search whose candidates are re-scored with the stored vectors
+              coarse search whose candidates are re-scored with the stored vectors. A chunk
+              has its bits exactly when its hash is in `embeddings`: a file is written with the
+              vectors the cache holds (the lexical tier), and `put_vectors` gives the new ones
+              to every chunk of their hash (`attach_bits`).
 
 The `generation` counter in `meta` is bumped by every write that changes chunks (from any
 process), inside the writing transaction: readers tell from it when their in-memory copy of the
@@ -199,8 +202,8 @@ def bump_generation(db: sqlite_utils.Database) -> None:
 
 def write_file(db: sqlite_utils.Database, state: FileState, language: str,
                chunks: Sequence[Chunk], vectors: dict[str, np.ndarray], now: float) -> None:
-    """Replace a file's rows: its row in `files`, its chunks, their words and sign bits (inside
-    the caller's transaction). `vectors` holds a vector for every chunk hash."""
+    """Replace a file's rows: its row in `files`, its chunks, their words and the sign bits of
+    the chunks `vectors` has a vector for (inside the caller's transaction)."""
     file_id = delete_file(db, state.path)
     cur = db.execute(
         "INSERT INTO files (id, path, language, size, mtime_ns, sha256, source, indexed_at)"
@@ -221,10 +224,41 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
         chunk_id = cur.lastrowid
         db.execute("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
                    fts_row(chunk_id, c.symbol, c.path, c.text))
-        db.execute(  # bits of the vector as stored: the same whether embedded now or cached
-            "INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
-            (chunk_id, vector_blob(stored(vectors[c.hash]))),
-        )
+        vector = vectors.get(c.hash)
+        if vector is not None:
+            insert_bits(db, chunk_id, vector)
+
+
+def insert_bits(db: sqlite_utils.Database, chunk_id: int | None, vector: np.ndarray) -> None:
+    """A chunk's sign bits, of its vector as stored: the same whether embedded now or cached."""
+    db.execute("INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
+               (chunk_id, vector_blob(stored(vector))))
+
+
+def attach_bits(db: sqlite_utils.Database, vectors: dict[str, np.ndarray]) -> int:
+    """Sign bits for every chunk of these hashes, new to `embeddings` (inside the caller's
+    transaction, before they are put there); how many chunks got them."""
+    hashes = list(vectors)
+    attached = 0
+    for i in range(0, len(hashes), 500):
+        part = hashes[i : i + 500]
+        marks = ",".join("?" * len(part))
+        for chunk_id, h in db.execute(f"SELECT id, hash FROM chunks WHERE hash IN ({marks})",
+                                      part).fetchall():
+            insert_bits(db, chunk_id, vectors[h])
+            attached += 1
+    return attached
+
+
+def new_hashes(db: sqlite_utils.Database, hashes: Sequence[str]) -> list[str]:
+    """Those of `hashes` that `embeddings` does not hold."""
+    held: set[str] = set()
+    for i in range(0, len(hashes), 500):
+        part = list(hashes[i : i + 500])
+        marks = ",".join("?" * len(part))
+        held.update(r[0] for r in db.execute(
+            f"SELECT hash FROM embeddings WHERE hash IN ({marks})", part).fetchall())
+    return [h for h in hashes if h not in held]
 
 
 def delete_file(db: sqlite_utils.Database, path: str) -> int | None:

@@ -16,13 +16,16 @@ def register(server: NearcodeServer) -> None:
 
 
 def index_status(ls: NearcodeServer, raw: Any) -> dict[str, Any]:
-    """nearcode/indexStatus: indexing or idle, with counts."""
+    """nearcode/indexStatus: indexing or idle, with counts. Every indexed file is searchable
+    by its words; `chunksEmbedded` of `chunks` are also found by meaning."""
     if ls.service is None:
         state = "indexing" if not ls.ready.is_set() else "idle"
-        return {"state": state, "files": 0, "chunks": 0, "pendingFiles": 0, "model": None}
+        return {"state": state, "files": 0, "chunks": 0, "chunksEmbedded": 0,
+                "pendingFiles": 0, "model": None}
     s = ls.service.status()
     return {"state": s.state, "files": s.files, "chunks": s.chunks,
-            "pendingFiles": s.pending_files, "model": s.model}
+            "chunksEmbedded": s.chunks_embedded, "pendingFiles": s.pending_files,
+            "model": s.model}
 
 
 def reindex(ls: NearcodeServer, *args: Any) -> dict[str, Any]:
