@@ -81,7 +81,7 @@ def test_first_schema_upgrades_to_answer_like_a_fresh_index(tmp_path: Path) -> N
     assert deep_check(old) == [] and old.check() == []
     blobs = {len(r[0]) for r in old.db.execute("SELECT vector FROM embeddings")}
     assert blobs == {4 + EMB.dim}  # int8 values after their float32 scale
-    assert _has(old, "chunks_fts_content")  # the full text keeps its words (FTS_SQL)
+    assert _external(old)  # the full text keeps no copy of its words (FTS_SQL)
 
     def by_span(store: Store, ranked: list[tuple[int, float]]) -> list[tuple[str, int, float]]:
         found = store.chunks_by_id([i for i, _ in ranked])
@@ -108,11 +108,51 @@ def _has(store: Store, table: str) -> bool:
                                  (table,)).fetchone())
 
 
-def test_full_text_keeps_its_words(tmp_path: Path) -> None:
-    store = _fresh(tmp_path / "index.db", _chunks(), _vectors(_chunks()))
-    assert _has(store, "chunks_fts_content")  # its words kept: BM25 statistics stay exact
-    assert store.lexical_candidates(lexical.query_terms("count words"), 3)
+def _external(store: Store) -> bool:
+    """The full-text table reads its words from the chunk rows (no copy of its own)."""
+    return not _has(store, "chunks_fts_content") and _has(store, "chunks_fts_source")
+
+
+def test_full_text_without_its_words_keeps_exact_statistics(tmp_path: Path) -> None:
+    """Rows replaced and deleted one by one leave BM25 as a fresh index of what is left has it
+    (a delete re-derives the words it takes away)."""
+    chunks, vectors = _chunks(), _vectors(_chunks())
+    store = _fresh(tmp_path / "index.db", chunks, vectors)
+    assert _external(store)
+    paths = sorted(chunks)
+    store.delete_file(paths[0])
+    store.replace_file(FileState(paths[1], 1, 2, "sha-new", "disk"), "python",
+                       chunks[paths[1]][:1], vectors)
+    left = {p: cs for p, cs in chunks.items() if p != paths[0]}
+    left[paths[1]] = chunks[paths[1]][:1]
+    fresh = _fresh(tmp_path / "fresh.db", left, vectors)
+    assert deep_check(store) == []
+    for text in ("count words", "slugify title", "parse the config file"):
+        words = lexical.query_terms(text)
+        got = [(store.chunks_by_id([i])[i].start_line, round(s, 6))
+               for i, s in store.lexical_candidates(words, 5)]
+        want = [(fresh.chunks_by_id([i])[i].start_line, round(s, 6))
+                for i, s in fresh.lexical_candidates(words, 5)]
+        assert got == want
     store.close()
+    fresh.close()
+
+
+def test_full_text_is_rebuilt_when_its_words_change(tmp_path: Path) -> None:
+    """An index whose words were made by another version of lexical.index_text gets them made
+    again on open (else its deletes would take away words it never held)."""
+    store = _fresh(tmp_path / "index.db", _chunks(), _vectors(_chunks()))
+    want = store.lexical_candidates(lexical.query_terms("count words"), 5)
+    with store.db.conn:
+        store.db.execute("UPDATE meta SET value = 'older' WHERE key = 'fts_terms'")
+        store.db.execute("INSERT INTO chunks_fts (chunks_fts, rowid, symbol, path, body)"
+                         " VALUES ('delete', 1, 'x', 'y', 'z')")  # words it never held
+    store.close()
+    again = Store(tmp_path / "index.db")
+    assert again.meta("fts_terms") == lexical.TERMS_VERSION
+    assert deep_check(again) == []
+    assert again.lexical_candidates(lexical.query_terms("count words"), 5) == want
+    again.close()
 
 
 def test_a_contentless_full_text_table_is_rebuilt_with_its_words(tmp_path: Path) -> None:
@@ -125,6 +165,6 @@ def test_a_contentless_full_text_table_is_rebuilt_with_its_words(tmp_path: Path)
         store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_fts_with_content'")
     store.close()
     again = Store(tmp_path / "index.db")
-    assert _has(again, "chunks_fts_content")
+    assert _external(again)
     assert again.lexical_candidates(lexical.query_terms("count words"), 5) == want
     again.close()

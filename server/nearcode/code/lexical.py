@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+# Change with anything that changes what `index_text` yields: every index's full-text table is
+# then rebuilt on open (it re-derives the words of a row it deletes, store/sqlite_db.py).
+TERMS_VERSION = "1"
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 # Words too common to say anything in code or in a question about it.

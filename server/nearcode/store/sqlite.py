@@ -73,6 +73,7 @@ class Store:
                 sqlite_db.check_migrated(db, self.path)
             else:
                 MIGRATIONS.apply(db)
+                sqlite_db.check_terms_version(db)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise sqlite_db.failure(self.path, "opening", exc) from exc
@@ -239,12 +240,12 @@ class Store:
             part = list(ids[i : i + 500])
             marks = ",".join("?" * len(part))
             for row in self._rows(f"{self._CHUNK_SQL} WHERE c.id IN ({marks})", part):
-                out[row[0]] = StoredChunk(*row)
+                out[row[0]] = _stored(row)
         return out
 
     def chunks_of_file(self, path: str) -> list[StoredChunk]:
         rows = self._rows(f"{self._CHUNK_SQL} WHERE f.path = ? ORDER BY c.start_line", (path,))
-        return [StoredChunk(*r) for r in rows]
+        return [_stored(r) for r in rows]
 
     def chunk_at(self, path: str, line: int) -> StoredChunk | None:
         """The chunk of `path` that holds 1-based `line` (the innermost if windows overlap)."""
@@ -253,7 +254,7 @@ class Store:
             " ORDER BY c.end_line - c.start_line LIMIT 1",
             (path, line, line),
         )
-        return StoredChunk(*rows[0]) if rows else None
+        return _stored(rows[0]) if rows else None
 
     def chunks_by_symbol(self, names: Sequence[str], limit: int = 50) -> list[StoredChunk]:
         """Chunks whose symbol is one of `names` or ends with `.name` (by the indexed last
@@ -270,7 +271,7 @@ class Store:
         if not names:
             return []
         rows = self._rows(f"{self._CHUNK_SQL} WHERE {cond} LIMIT ?", [*params, limit])
-        return [StoredChunk(*r) for r in rows]
+        return [_stored(r) for r in rows]
 
     def definitions(self, min_lines: int, not_kinds: Collection[str]) -> list[StoredChunk]:
         """Chunks with a symbol, of `min_lines` lines or more, of none of `not_kinds`."""
@@ -280,7 +281,7 @@ class Store:
             f" AND c.kind NOT IN ({','.join('?' * len(kinds))})"
             " AND c.end_line - c.start_line + 1 >= ? ORDER BY f.path, c.start_line",
             [*kinds, min_lines])
-        return [StoredChunk(*r) for r in rows]
+        return [_stored(r) for r in rows]
 
     def unembedded(self, limit: int) -> list[StoredChunk]:
         """Up to `limit` chunks without a vector, one per hash, most relevant first: editor
@@ -291,7 +292,7 @@ class Store:
             " WHERE e.hash = c.hash) GROUP BY c.hash"
             " ORDER BY f.source = 'buffer' DESC, f.mtime_ns = 0 DESC, f.mtime_ns DESC, c.id"
             " LIMIT ?", (limit,))
-        return [StoredChunk(*r) for r in rows]
+        return [_stored(r) for r in rows]
 
     def unembedded_count(self) -> int:
         """How many chunks have no vector yet (cached per generation)."""
@@ -399,7 +400,7 @@ class Store:
             if msg != "ok":
                 problems.append(msg)
         n_chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
-        n_fts = self._rows("SELECT COUNT(*) FROM chunks_fts")[0][0]
+        n_fts = self._rows("SELECT COUNT(*) FROM chunks_fts_docsize")[0][0]
         if n_fts != n_chunks:
             problems.append(f"{n_chunks} chunks but {n_fts} full-text rows")
         if self._has_vec_table():  # bits exactly for the chunks that have a vector
@@ -412,3 +413,8 @@ class Store:
         return problems
 
 
+def _stored(row: Sequence[Any]) -> StoredChunk:
+    """A chunk from a row of `Store._CHUNK_SQL` (its text unpacked)."""
+    cid, path, language, start, end, symbol, kind, hash_, text = row
+    return StoredChunk(cid, path, language, start, end, symbol, kind, hash_,
+                       sqlite_db.unpack_text(text))

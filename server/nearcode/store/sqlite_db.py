@@ -5,15 +5,16 @@ Tables (numbered migrations in `MIGRATIONS`):
   meta        key/value: model_id, dim
   files       path (posix, relative to the folder), size, mtime_ns, sha256, source
   chunks      span, symbol (and its last dotted part, `name`), kind, language, hash of the
-              embedded text, text
+              embedded text, text (zlib-compressed, `pack_text`: ~0.35 KB a chunk less; rows
+              written before are plain text, and read as they are)
   embeddings  hash -> vector (WITHOUT ROWID): int8, `encode_vector`: a little-endian float32
               scale, then `dim` int8 values (value = int8 * scale, then normalised to norm 1);
               388 bytes at 384 dims instead of 1,536 for float32, recall@10 of the exact
               top 10 0.995-0.998 (bench/README.md, "Big repositories"). This is also the
               embedding cache: a chunk whose hash is here is never embedded again (renames,
               branch switches), and orphans are pruned only beyond a bound.
-  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id), with its
-              copy of the words (see FTS_SQL for why not contentless)
+  chunks_fts  FTS5 over symbol, path and identifier-split text (rowid = chunk id), without a
+              copy of the words: its content is the view `chunks_fts_source` (see FTS_SQL)
   vec_bits    sqlite-vec vec0 of sign bits (rowid = chunk id), of the vectors as stored: a fast
               coarse search whose candidates are re-scored with the stored vectors. A chunk
               has its bits exactly when its hash is in `embeddings`: a file is written with the
@@ -28,6 +29,7 @@ sign bits is stale (bits.py).
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,12 +106,21 @@ def symbol_name(symbol: str | None) -> str | None:
     return None if symbol is None else symbol.rsplit(".", 1)[-1]
 
 
-# The full-text table keeps its copy of the words: a contentless table (`content=''`,
-# `contentless_delete=1`, 825 bytes a chunk less) keeps counting deleted rows in its BM25
-# statistics, so an index built edit by edit ranked differently from a fresh one
-# (tests/test_onnx_backend.py, the history property test).
+# The full-text table keeps no copy of its words (external content, ~0.5-0.8 KB a chunk less):
+# they are worked out again from the chunk rows by the view `chunks_fts_source`, through the
+# SQL function nc_index_text (lexical.index_text, on every connection). FTS5 reads them only to
+# delete a row (its 'delete' needs the words it indexed: exact BM25 statistics, unlike a
+# contentless table, which kept counting deleted rows so that an index built edit by edit
+# ranked differently from a fresh one) and to 'rebuild'; BM25 needs none. So the view must
+# yield what was inserted: meta 'fts_terms' records lexical.TERMS_VERSION, and a store opened
+# for writing rebuilds the table when it differs (`check_terms_version`).
 FTS_SQL = ("CREATE VIRTUAL TABLE chunks_fts USING fts5(symbol, path, body,"
+           " content = 'chunks_fts_source', content_rowid = 'id',"
            " tokenize = 'porter unicode61 remove_diacritics 2')")
+FTS_SOURCE_SQL = (
+    "CREATE VIEW IF NOT EXISTS chunks_fts_source AS SELECT c.id AS id,"
+    " nc_index_text(c.symbol) AS symbol, nc_index_text(f.path) AS path,"
+    " nc_index_text(c.text) AS body FROM chunks c JOIN files f ON f.id = c.file_id")
 
 
 @MIGRATIONS(name="m003_compact")
@@ -145,15 +156,28 @@ def _m004_fts_with_content(db: sqlite_utils.Database) -> None:
     _rebuild_fts(db)
 
 
+@MIGRATIONS(name="m005_fts_external_content")
+def _m005_fts_external_content(db: sqlite_utils.Database) -> None:
+    """The full-text table without its copy of the words (FTS_SQL)."""
+    _rebuild_fts(db)
+
+
 def _rebuild_fts(db: sqlite_utils.Database) -> None:
     """The full-text table made anew (FTS_SQL) and filled from the chunks."""
-    db.execute("DROP TABLE chunks_fts")
+    db.execute(FTS_SOURCE_SQL)
+    db.execute("DROP TABLE IF EXISTS chunks_fts")
     db.execute(FTS_SQL)
-    rows = db.execute("SELECT c.id, c.symbol, f.path, c.text FROM chunks c"
-                      " JOIN files f ON f.id = c.file_id")
-    while part := rows.fetchmany(2000):
-        db.conn.executemany("INSERT INTO chunks_fts (rowid, symbol, path, body)"
-                            " VALUES (?, ?, ?, ?)", [fts_row(*r) for r in part])
+    db.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('fts_terms', ?)", (lexical.TERMS_VERSION,))
+
+
+def check_terms_version(db: sqlite_utils.Database) -> None:
+    """Rebuild the full-text table if its words were made by another version of
+    lexical.index_text (its deletes re-derive them: they must match)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'fts_terms'").fetchone()
+    if row is None or row[0] != lexical.TERMS_VERSION:
+        with db.atomic():
+            _rebuild_fts(db)
 
 
 def fts_row(chunk_id: int | None, symbol: str | None, path: str, text: str
@@ -219,7 +243,7 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
             "INSERT INTO chunks (file_id, start_line, end_line, symbol, name, kind, language,"
             " hash, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (file_id, c.start_line, c.end_line, c.symbol, symbol_name(c.symbol), c.kind,
-             c.language, c.hash, c.text),
+             c.language, c.hash, pack_text(c.text)),
         )
         chunk_id = cur.lastrowid
         db.execute("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
@@ -268,8 +292,11 @@ def delete_file(db: sqlite_utils.Database, path: str) -> int | None:
         return None
     file_id = row[0]
     ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
+    # the words each row was indexed with, derived again (see FTS_SQL)
+    db.execute("INSERT INTO chunks_fts (chunks_fts, rowid, symbol, path, body)"
+               " SELECT 'delete', id, symbol, path, body FROM chunks_fts_source"
+               " WHERE id IN (SELECT id FROM chunks WHERE file_id = ?)", (file_id,))
     for chunk_id in ids:
-        db.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
         db.execute("DELETE FROM vec_bits WHERE rowid = ?", (chunk_id,))
     db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
     db.execute("DELETE FROM files WHERE id = ?", (file_id,))
@@ -306,6 +333,7 @@ class Connections:
             conn.enable_load_extension(True)
             sqlite_vec.load(conn)
             conn.enable_load_extension(False)
+            conn.create_function("nc_index_text", 1, _index_text, deterministic=True)
             if not self.read_only:
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -343,6 +371,23 @@ class Connections:
             return self.db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise failure(self.path, "reading", exc) from exc
+
+
+def _index_text(value: str | bytes | None) -> str:
+    """nc_index_text in SQL: the full-text words of a column (NULL: none)."""
+    return lexical.index_text(unpack_text(value) if value else "")
+
+
+def pack_text(text: str) -> bytes:
+    """A chunk's text as stored: zlib (code compresses to about 40 %)."""
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 6)
+
+
+def unpack_text(value: str | bytes) -> str:
+    """A chunk's text as read back (a str: a row written before texts were compressed)."""
+    if isinstance(value, str):
+        return value
+    return zlib.decompress(value).decode("utf-8", "surrogatepass")
 
 
 def failure(path: Path, doing: str, exc: sqlite3.DatabaseError) -> StoreError:
