@@ -19,7 +19,7 @@ from nearcode.embed.fake import FakeEmbedder
 from nearcode.store import bits
 from nearcode.store.base import FileState, Filter, StoreError
 from nearcode.store.sqlite import Store
-from nearcode.store.sqlite_db import MIGRATIONS
+from nearcode.store.sqlite_schema import MIGRATIONS
 
 EMB = FakeEmbedder()
 

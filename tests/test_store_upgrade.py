@@ -11,10 +11,11 @@ from helpers import DATA, deep_check
 from nearcode.code import lexical
 from nearcode.code.chunking import Chunk, chunk_text
 from nearcode.embed.fake import FakeEmbedder
-from nearcode.store import sqlite_db
+from nearcode.store import sqlite_schema
 from nearcode.store.base import FileState
 from nearcode.store.sqlite import Store
-from nearcode.store.sqlite_db import MIGRATION_SET, MIGRATIONS, Connections
+from nearcode.store.sqlite_db import Connections
+from nearcode.store.sqlite_schema import MIGRATION_SET, MIGRATIONS
 
 EMB = FakeEmbedder()
 WS = DATA / "retrieval"
@@ -38,7 +39,7 @@ def _write_first_schema(path: Path, chunks: dict[str, list[Chunk]],
     conns = Connections(path)
     db = conns.db
     first = sqlite_utils.Migrations(MIGRATION_SET)
-    first(name="m001_initial")(sqlite_db._m001_initial)
+    first(name="m001_initial")(sqlite_schema._m001_initial)
     first.apply(db)
     db.execute(f"CREATE VIRTUAL TABLE vec_bits USING vec0(embedding bit[{EMB.dim}])")
     db.execute("INSERT INTO meta VALUES ('model_id', ?), ('dim', ?)", (EMB.model_id, EMB.dim))

@@ -16,7 +16,8 @@ from pathlib import Path
 from pysqlite3 import dbapi2 as sqlite3
 
 from ..config import cache_dir
-from .sqlite_db import MIGRATION_SET, connect_read_only
+from .sqlite_db import connect_read_only
+from .sqlite_schema import MIGRATION_SET
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """The index of one workspace folder: one SQLite file with files, chunks, vectors and words
-(sqlite_db.py has the tables and connections; bits.py the sign bits held in memory).
+(sqlite_schema.py has the tables, sqlite_db.py the rows and connections, sqlite_chunks.py the
+reads of chunks, bits.py the sign bits held in memory).
 
 Writes come from one thread at a time and are transactional per file, so a crash leaves every
 file either as it was or fully replaced. Readers on other threads get their own connections
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -21,19 +22,13 @@ import sqlite_utils
 from pysqlite3 import dbapi2 as sqlite3
 
 from ..code.chunking import Chunk
-from . import indexfile, sqlite_db
-from .base import NO_FILTER, FileState, Filter, StoredChunk, StoreError, keep_matching
+from . import indexfile, sqlite_db, sqlite_schema
+from .base import NO_FILTER, FileState, Filter, StoreError, keep_matching
 from .bits import SignBits, rescore
 from .fts import FullText
-from .sqlite_db import (
-    FTS_SQL,
-    MIGRATIONS,
-    Connections,
-    bump_generation,
-    decode_vectors,
-    encode_vector,
-    vector_blob,
-)
+from .sqlite_chunks import ChunkReads
+from .sqlite_db import Connections, bump_generation, decode_vectors, encode_vector, vector_blob
+from .sqlite_schema import FTS_SQL, MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +41,7 @@ MIN_ORPHANS = 20_000
 # ----------------------------------------------------------------------------- store
 
 
-class Store:
+class Store(ChunkReads):
     """One workspace folder's index. Open with a path; `close()` when done."""
 
     def __init__(self, path: Path | str) -> None:
@@ -70,10 +65,10 @@ class Store:
         db = self.db
         try:
             if self.read_only:
-                sqlite_db.check_migrated(db, self.path)
+                sqlite_schema.check_migrated(db, self.path)
             else:
                 MIGRATIONS.apply(db)
-                sqlite_db.check_terms_version(db)
+                sqlite_schema.check_terms_version(db)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise sqlite_db.failure(self.path, "opening", exc) from exc
@@ -227,72 +222,6 @@ class Store:
                                part)
         return len(drop)
 
-    # -- reading chunks
-
-    _CHUNK_SQL = (
-        "SELECT c.id, f.path, c.language, c.start_line, c.end_line, c.symbol, c.kind, c.hash,"
-        " c.text FROM chunks c JOIN files f ON f.id = c.file_id"
-    )
-
-    def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
-        out: dict[int, StoredChunk] = {}
-        for i in range(0, len(ids), 500):
-            part = list(ids[i : i + 500])
-            marks = ",".join("?" * len(part))
-            for row in self._rows(f"{self._CHUNK_SQL} WHERE c.id IN ({marks})", part):
-                out[row[0]] = _stored(row)
-        return out
-
-    def chunks_of_file(self, path: str) -> list[StoredChunk]:
-        rows = self._rows(f"{self._CHUNK_SQL} WHERE f.path = ? ORDER BY c.start_line", (path,))
-        return [_stored(r) for r in rows]
-
-    def chunk_at(self, path: str, line: int) -> StoredChunk | None:
-        """The chunk of `path` that holds 1-based `line` (the innermost if windows overlap)."""
-        rows = self._rows(
-            f"{self._CHUNK_SQL} WHERE f.path = ? AND c.start_line <= ? AND c.end_line >= ?"
-            " ORDER BY c.end_line - c.start_line LIMIT 1",
-            (path, line, line),
-        )
-        return _stored(rows[0]) if rows else None
-
-    def chunks_by_symbol(self, names: Sequence[str], limit: int = 50) -> list[StoredChunk]:
-        """Chunks whose symbol is one of `names` or ends with `.name` (by the indexed last
-        part of each symbol)."""
-        plain = [n for n in names if "." not in n]
-        cond, params = "0", []
-        if plain:
-            cond = f"c.name IN ({','.join('?' * len(plain))})"
-            params = list(plain)
-        for n in names:
-            if "." in n:
-                cond += " OR c.symbol = ? OR (c.name = ? AND c.symbol LIKE ?)"
-                params += [n, n.rsplit(".", 1)[-1], f"%.{n}"]
-        if not names:
-            return []
-        rows = self._rows(f"{self._CHUNK_SQL} WHERE {cond} LIMIT ?", [*params, limit])
-        return [_stored(r) for r in rows]
-
-    def definitions(self, min_lines: int, not_kinds: Collection[str]) -> list[StoredChunk]:
-        """Chunks with a symbol, of `min_lines` lines or more, of none of `not_kinds`."""
-        kinds = sorted(not_kinds)
-        rows = self._rows(
-            f"{self._CHUNK_SQL} WHERE c.symbol IS NOT NULL"
-            f" AND c.kind NOT IN ({','.join('?' * len(kinds))})"
-            " AND c.end_line - c.start_line + 1 >= ? ORDER BY f.path, c.start_line",
-            [*kinds, min_lines])
-        return [_stored(r) for r in rows]
-
-    def unembedded(self, limit: int) -> list[StoredChunk]:
-        """Up to `limit` chunks without a vector, one per hash, most relevant first: editor
-        buffers, then files by modification time, newest first (0 is "just modified", see
-        indexer._recorded_mtime)."""
-        rows = self._rows(
-            f"{self._CHUNK_SQL} WHERE NOT EXISTS (SELECT 1 FROM embeddings e"
-            " WHERE e.hash = c.hash) GROUP BY c.hash"
-            " ORDER BY f.source = 'buffer' DESC, f.mtime_ns = 0 DESC, f.mtime_ns DESC, c.id"
-            " LIMIT ?", (limit,))
-        return [_stored(r) for r in rows]
 
     def unembedded_count(self) -> int:
         """How many chunks have no vector yet (cached per generation)."""
@@ -411,10 +340,3 @@ class Store:
             if n_vec != n_embedded:
                 problems.append(f"{n_embedded} chunks with a vector but {n_vec} sign bits")
         return problems
-
-
-def _stored(row: Sequence[Any]) -> StoredChunk:
-    """A chunk from a row of `Store._CHUNK_SQL` (its text unpacked)."""
-    cid, path, language, start, end, symbol, kind, hash_, text = row
-    return StoredChunk(cid, path, language, start, end, symbol, kind, hash_,
-                       sqlite_db.unpack_text(text))
