@@ -1,9 +1,13 @@
 """Run a sentence-transformers model with ONNX Runtime: the fast CPU path of `Embedder`.
 
-The model folder's transformer is exported to ONNX once (torch is only needed for that) and, for
-the default int8 variant, quantised with dynamic int8 quantisation (weights per output channel,
-activations per run). The files are cached under `<cache>/onnx/<fingerprint>/`, written under a
-temporary name and renamed, with a file lock so that two processes never export at once.
+The model folder's transformer is written as ONNX once, in a child process (onnx_export.py): a
+BERT encoder (nearcode's models, all-MiniLM-L6-v2 and those trained from them) from its weights
+by bert_onnx.py, without torch, directly in the variant asked for; any other transformer is
+exported with torch and, for the default int8 variant, quantised by onnxruntime. Both give the
+same dynamic int8 quantisation (weights per output channel, activations per run) and, for BERT,
+the same file contents numerically. The files are cached under `<cache>/onnx/<fingerprint>/`,
+written under a temporary name and renamed, with a file lock so that two processes never
+export at once.
 Inference needs only onnxruntime, tokenizers and numpy: tokenize (truncating at the model's
 max_seq_length from the end, so a chunk's header and start survive), run each text alone (so its
 vector depends on it alone: an index does not depend on its history), mean-pool, normalise.
@@ -29,6 +33,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from ..config import cache_dir
+from . import bert_onnx
 from .base import (
     MAX_TOKENS,
     ModelError,
@@ -81,7 +86,9 @@ class OnnxEmbedder:
         if not (embedder.transformer_folder / "tokenizer.json").is_file():
             raise ModelError(f"{ref.folder} has no tokenizer.json (needed by the onnx backend)")
         if not embedder.model_path.is_file():
-            missing = [m for m in ("torch", "transformers", "onnx") if not _importable(m)]
+            needs = (("onnx",) if bert_onnx.supports(embedder.transformer_folder)
+                     else ("torch", "transformers", "onnx"))
+            missing = [m for m in needs if not _importable(m)]
             if missing:
                 raise ModelError(f"exporting {ref.name} to ONNX needs {', '.join(missing)}")
         return embedder
@@ -154,6 +161,11 @@ class OnnxEmbedder:
                 return
             for stale in self.cache.glob(".*.tmp*"):  # left by a killed export; we hold the lock
                 stale.unlink(missing_ok=True)
+            if bert_onnx.supports(self.transformer_folder):  # no torch: ~200 MB, not ~800
+                log.info("writing %s as ONNX %s (once)", self.transformer_folder, self.variant)
+                with _atomic(self.model_path) as tmp:
+                    _in_child(f"build-{self.variant}", self.transformer_folder, tmp)
+                return
             if not self.fp32_path.is_file():
                 log.info("exporting %s to ONNX (once)", self.transformer_folder)
                 with _atomic(self.fp32_path) as tmp:
@@ -169,8 +181,9 @@ class OnnxEmbedder:
 
 
 def _in_child(step: str, source: Path, dest: Path) -> None:
-    """Export or quantise in a child process (onnx_export.py): torch (~1 GB) and the quantiser's
-    working memory never enter the server's process, whose memory stays that of inference."""
+    """Build, export or quantise in a child process (onnx_export.py): torch (~1 GB) and the
+    working memory of these steps never enter the server's process, which stays that of
+    inference."""
     import subprocess
     import sys
 

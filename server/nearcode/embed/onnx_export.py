@@ -1,8 +1,10 @@
-"""The child process of onnx_backend: export a transformer to ONNX with torch, or quantise it.
+"""The child process of onnx_backend: write a transformer as ONNX, export it with torch, or
+quantise it.
 
-`python -m nearcode.embed.onnx_export STEP SOURCE DEST`, STEP one of `export` (SOURCE a
-transformer folder), `quantize` or `quantize-r7` (SOURCE an fp32 .onnx). Run apart from the
-server so that torch and the quantiser's working memory never stay in its process.
+`python -m nearcode.embed.onnx_export STEP SOURCE DEST`, STEP one of `build-fp32`, `build-int8`,
+`build-int8r7` (SOURCE a BERT folder, bert_onnx.py, no torch), `export` (SOURCE any transformer
+folder, with torch), `quantize` or `quantize-r7` (SOURCE an fp32 .onnx). Run apart from the
+server so that the working memory of these steps never stays in its process.
 """
 
 from __future__ import annotations
@@ -18,9 +20,24 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from . import bert_onnx
 from .base import ModelError, quiet_transformers
 
 OPSET = 17
+
+
+def build(folder: Path, dest: Path, recipe: str) -> None:
+    """bert_onnx.build, then one run of the file on a padded batch, so that a file that does
+    not run never reaches the cache."""
+    bert_onnx.build(folder, dest, recipe)
+    ids = np.array([[1, 5, 7, 2], [1, 6, 2, 0]], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": (ids != 0).astype(np.int64),
+             "token_type_ids": np.zeros_like(ids)}
+    session = ort.InferenceSession(str(dest), providers=["CPUExecutionProvider"])
+    out = session.run(None, feeds)[0]  # (2, 4, hidden)
+    if out.shape[:2] != ids.shape or not np.isfinite(out).all():
+        raise ModelError(f"the ONNX model written from {folder} gives {out.shape}, not finite "
+                         f"token embeddings of {ids.shape}")
 
 
 def export(folder: Path, dest: Path) -> None:
@@ -104,9 +121,11 @@ class _DropFrom(logging.Filter):
 
 
 def main(argv: Sequence[str]) -> None:
-    """Run one step: `export`, `quantize` or `quantize-r7`, from SOURCE to DEST."""
+    """Run one step (`build-RECIPE`, `export`, `quantize`, `quantize-r7`), SOURCE to DEST."""
     step, source, dest = argv[0], Path(argv[1]), Path(argv[2])
-    if step == "export":
+    if step.startswith("build-"):
+        build(source, dest, step.removeprefix("build-"))
+    elif step == "export":
         export(source, dest)
     else:
         quantize(source, dest, reduce_range=step == "quantize-r7")
