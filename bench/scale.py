@@ -156,7 +156,9 @@ def first_use(ws: Workspace) -> dict[str, Any]:
     parent = rss_now_mib()
     t0 = time.perf_counter()
     ws.embedder.embed_batch(["def warm(up): pass"])
-    child = peak_rss_mib()["children"]  # no other child has run yet
+    # no other child has run yet; Linux starts a child's ru_maxrss at its parent's peak, so
+    # this is the child's own peak unless that is below this process's peak so far
+    child = peak_rss_mib()["children"]
     return {"model_id": ws.embedder.model_id, "load_s": round(time.perf_counter() - t0, 1),
             "parent_mib": parent, "export_child_mib": child,
             "tree_peak_mib": round(parent + child, 1), "parent_after_mib": rss_now_mib()}
