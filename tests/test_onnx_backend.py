@@ -1,11 +1,13 @@
 """The ONNX Runtime backend with the real all-MiniLM-L6-v2: it agrees with torch on real code
-chunks, keeps the input order through length bucketing, truncates from the end, exports once per
-cache and is what `backend = "onnx"` / `"auto"` load."""
+chunks, keeps the input order through length bucketing, truncates from the end, writes its files
+once per cache (without torch, the very numbers of torch's export and onnxruntime's quantiser)
+and is what `backend = "onnx"` / `"auto"` load."""
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,7 +27,7 @@ pytest.importorskip("onnx")
 
 from nearcode.code.chunking import chunk_text  # noqa: E402
 from nearcode.config import Settings  # noqa: E402
-from nearcode.embed import onnx_backend, registry  # noqa: E402
+from nearcode.embed import bert_onnx, onnx_backend, registry  # noqa: E402
 from nearcode.embed.base import MAX_TOKENS, ModelError  # noqa: E402
 from nearcode.embed.onnx_backend import OnnxEmbedder  # noqa: E402
 from nearcode.embed.torch_backend import SentenceTransformerEmbedder  # noqa: E402
@@ -52,7 +54,7 @@ class Exported:
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exported]:
-    """One export of the base model (fp32 and int8) into a cache shared by this file's tests,
+    """The base model written as ONNX (fp32 and int8) into a cache shared by this file's tests,
     and torch's vectors of real stdlib chunks to compare with."""
     cache = tmp_path_factory.mktemp("onnx-cache")
     texts = [c.embed_text for m in MODULES
@@ -175,23 +177,30 @@ def test_lazy_loading_is_thread_safe(shared_cache: Path, monkeypatch: pytest.Mon
     assert all(np.allclose(r, results[0], atol=1e-6) for r in results)
 
 
-def test_a_failed_quantisation_leaves_no_file(exported: Exported, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("torch_path", [False, True])
+def test_a_failed_step_leaves_no_file(exported: Exported, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch, torch_path: bool) -> None:
+    """A killed build (or, for other transformers, quantisation) leaves no file behind but the
+    finished fp32 export it started from."""
     monkeypatch.setenv("NEARCODE_CACHE_DIR", str(tmp_path))
     embedder = OnnxEmbedder.for_model(registry.base_model(), quantized=True)
     embedder.cache.mkdir(parents=True)
-    os.link(exported.fp32.model_path, embedder.fp32_path)  # skip the slow export
+    left = [".lock"]
+    if torch_path:
+        monkeypatch.setattr(onnx_backend.bert_onnx, "supports", lambda folder: False)
+        os.link(exported.fp32.model_path, embedder.fp32_path)  # skip the slow export
+        left.append("model-fp32-v1.onnx")
     (embedder.cache / ".model-int8-v1.onnx.999.1.tmp").write_bytes(b"left by a killed run")
 
     def crash(step: str, src: Path, dest: Path) -> None:
-        assert step.startswith("quantize")
+        assert step.startswith("quantize" if torch_path else "build-")
         dest.write_bytes(b"half a model")
         raise RuntimeError("killed")
 
     monkeypatch.setattr(onnx_backend, "_in_child", crash)
     with pytest.raises(ModelError, match="killed"):
         embedder.embed_batch(["def f(): pass"])
-    assert sorted(p.name for p in embedder.cache.iterdir()) == [".lock", "model-fp32-v1.onnx"]
+    assert sorted(p.name for p in embedder.cache.iterdir()) == left
 
 
 def test_load_embedder_picks_onnx(shared_cache: Path) -> None:
@@ -208,7 +217,7 @@ def test_load_embedder_picks_onnx(shared_cache: Path) -> None:
 def test_auto_falls_back_to_torch_when_export_is_impossible(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(onnx_backend, "_importable", lambda module: False)
-    with pytest.raises(ModelError, match="needs torch"):
+    with pytest.raises(ModelError, match="needs onnx"):
         registry.load_embedder(Settings(backend="onnx"))
     assert isinstance(registry.load_embedder(Settings(backend="auto")),
                       SentenceTransformerEmbedder)
@@ -229,6 +238,82 @@ def test_queries_run_without_torch(shared_cache: Path) -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- the build
+
+
+def test_the_build_gives_the_numbers_of_torch_and_onnxruntime(
+        exported: Exported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bert_onnx writes what torch.onnx.export and onnxruntime's quantize_dynamic wrote before
+    it: the same vectors, bit for bit, in both variants, and the same padded batch."""
+    pytest.importorskip("torch")
+    monkeypatch.setenv("NEARCODE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(onnx_backend.bert_onnx, "supports", lambda folder: False)
+    ref = registry.base_model()
+    for built in (exported.fp32, exported.int8):
+        old = OnnxEmbedder.for_model(ref, quantized=built.quantized)
+        old.load()
+        assert old.model_path.parent == tmp_path / "onnx" / built.fingerprint
+        assert np.array_equal(old.embed_batch(exported.texts), built.embed_batch(exported.texts))
+        ids = np.array([[101, 2000, 3000, 4000, 102], [101, 5000, 102, 0, 0]], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": (ids != 0).astype(np.int64),
+                 "token_type_ids": np.zeros_like(ids)}
+        assert old._session is not None and built._session is not None
+        assert np.array_equal(old._session.run(None, feeds)[0],
+                              built._session.run(None, feeds)[0])
+
+
+def test_the_build_needs_neither_torch_nor_much_memory(tmp_path: Path) -> None:
+    """The first-use build of the int8 file runs with torch and transformers unimportable, in
+    well under the ~780 MB the torch export took (~200 MB on Linux)."""
+    code = ("import sys\n"
+            "sys.modules['torch'] = sys.modules['transformers'] = None  # import fails\n"
+            "from nearcode.embed.onnx_export import main\n"
+            "main(sys.argv[1:])\n"
+            "if sys.platform.startswith('linux'):  # ru_maxrss would count pytest's, from fork\n"
+            "    print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\n")
+    folder = onnx_backend._transformer_folder(registry.shipped_model().folder)
+    dest = tmp_path / "model.onnx"
+    done = subprocess.run([sys.executable, "-c", code, "build-int8", str(folder), str(dest)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert dest.stat().st_size < 30 * 2**20  # int8: a quarter of the fp32 weights
+    if sys.platform.startswith("linux"):  # peak RSS, KiB
+        assert int(done.stdout.split()[-1]) < 350 * 1024
+
+
+def test_only_bert_encoders_are_built(tmp_path: Path) -> None:
+    folder = registry.base_model().folder
+    assert bert_onnx.supports(folder)
+    for name in ("model.safetensors", "config.json"):
+        shutil.copy(folder / name, tmp_path / name)
+    config = (tmp_path / "config.json").read_text()
+    (tmp_path / "config.json").write_text(config.replace('"bert"', '"roberta"'))
+    assert not bert_onnx.supports(tmp_path)  # exported with torch instead
+    assert not bert_onnx.supports(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("reduced", [False, True])
+def test_weights_are_quantised_as_onnxruntime_does(reduced: bool) -> None:
+    from onnx import TensorProto
+    from onnxruntime.quantization.quant_utils import quantize_data
+
+    rng = np.random.default_rng(3)
+    matrix = (rng.standard_normal((64, 40)) * rng.uniform(0.01, 2, 40)).astype(np.float32)
+    matrix[:, 3] = 0  # a zero column: scale 1
+    matrix[:, 4] = np.abs(matrix[:, 4])  # one sign only
+    quantized, scales = bert_onnx.quantize_columns(matrix.copy(), reduced=reduced)
+    for column in range(matrix.shape[1]):
+        zero, scale, want = quantize_data(matrix[:, column], TensorProto.INT8, True,
+                                          reduce_range=reduced)
+        assert zero == 0 and scales[column] == scale
+        assert np.array_equal(quantized[:, column], want)
+    table = (rng.standard_normal((300, 16)) * 0.1 + 0.03).astype(np.float32)
+    rows, scale, zero = bert_onnx.quantize_table(table.copy())
+    want_zero, want_scale, want_rows = quantize_data(table.ravel(), TensorProto.UINT8, False)
+    assert (scale, zero) == (want_scale, want_zero)
+    assert np.array_equal(rows.ravel(), want_rows)
 
 
 # ----------------------------------------------------------------------------- history

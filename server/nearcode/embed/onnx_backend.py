@@ -1,9 +1,13 @@
 """Run a sentence-transformers model with ONNX Runtime: the fast CPU path of `Embedder`.
 
-The model folder's transformer is exported to ONNX once (torch is only needed for that) and, for
-the default int8 variant, quantised with dynamic int8 quantisation (weights per output channel,
-activations per run). The files are cached under `<cache>/onnx/<fingerprint>/`, written under a
-temporary name and renamed, with a file lock so that two processes never export at once.
+The model folder's transformer is written as ONNX once, in a child process (onnx_export.py): a
+BERT encoder (nearcode's models, all-MiniLM-L6-v2 and those trained from them) from its weights
+by bert_onnx.py, without torch, directly in the variant asked for; any other transformer is
+exported with torch and, for the default int8 variant, quantised by onnxruntime. Both give the
+same dynamic int8 quantisation (weights per output channel, activations per run) and, for BERT,
+the same file contents numerically. The files are cached under `<cache>/onnx/<fingerprint>/`,
+written under a temporary name and renamed, with a file lock so that two processes never
+export at once.
 Inference needs only onnxruntime, tokenizers and numpy: tokenize (truncating at the model's
 max_seq_length from the end, so a chunk's header and start survive), run each text alone (so its
 vector depends on it alone: an index does not depend on its history), mean-pool, normalise.
@@ -20,7 +24,6 @@ import logging
 import os
 import platform
 import threading
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,20 +33,19 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from ..config import cache_dir
+from . import bert_onnx
 from .base import (
     MAX_TOKENS,
     ModelError,
     ModelRef,
     fingerprint,
     normalize,
-    quiet_transformers,
     read_dim,
 )
 
 log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 1  # bump when the export or quantisation recipe changes numerics
-OPSET = 17
 
 
 class OnnxEmbedder:
@@ -84,7 +86,9 @@ class OnnxEmbedder:
         if not (embedder.transformer_folder / "tokenizer.json").is_file():
             raise ModelError(f"{ref.folder} has no tokenizer.json (needed by the onnx backend)")
         if not embedder.model_path.is_file():
-            missing = [m for m in ("torch", "transformers", "onnx") if not _importable(m)]
+            needs = (("onnx",) if bert_onnx.supports(embedder.transformer_folder)
+                     else ("torch", "transformers", "onnx"))
+            missing = [m for m in needs if not _importable(m)]
             if missing:
                 raise ModelError(f"exporting {ref.name} to ONNX needs {', '.join(missing)}")
         return embedder
@@ -157,6 +161,11 @@ class OnnxEmbedder:
                 return
             for stale in self.cache.glob(".*.tmp*"):  # left by a killed export; we hold the lock
                 stale.unlink(missing_ok=True)
+            if bert_onnx.supports(self.transformer_folder):  # no torch: ~200 MB, not ~800
+                log.info("writing %s as ONNX %s (once)", self.transformer_folder, self.variant)
+                with _atomic(self.model_path) as tmp:
+                    _in_child(f"build-{self.variant}", self.transformer_folder, tmp)
+                return
             if not self.fp32_path.is_file():
                 log.info("exporting %s to ONNX (once)", self.transformer_folder)
                 with _atomic(self.fp32_path) as tmp:
@@ -172,97 +181,18 @@ class OnnxEmbedder:
 
 
 def _in_child(step: str, source: Path, dest: Path) -> None:
-    """Export or quantise in a child process: torch (~1 GB) and the quantiser's working memory
-    never enter the server's process, whose memory stays that of inference alone."""
+    """Build, export or quantise in a child process (onnx_export.py): torch (~1 GB) and the
+    working memory of these steps never enter the server's process, which stays that of
+    inference."""
     import subprocess
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "nearcode.embed.onnx_backend", step, str(source), str(dest)],
+        [sys.executable, "-m", "nearcode.embed.onnx_export", step, str(source), str(dest)],
         capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ModelError(f"ONNX {step} of {source} failed: {tail}")
-
-
-def _export(folder: Path, dest: Path) -> None:
-    """The transformer of `folder` → ONNX at `dest` (token embeddings, dynamic batch and length),
-    checked against torch on a padded batch of another length than the traced one."""
-    try:
-        import inspect
-
-        import torch
-        from transformers import AutoModel
-    except ImportError as exc:
-        raise ModelError(f"exporting to ONNX needs torch and transformers: {exc}") from exc
-
-    quiet_transformers()
-    # eager attention exports a plainer graph than sdpa, which ORT fuses and quantises better
-    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
-    names = ["input_ids", "attention_mask"]
-    if "token_type_ids" in inspect.signature(model.forward).parameters:
-        names.append("token_type_ids")
-
-    class TokenEmbeddings(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, *args: Any) -> Any:
-            return self.model(**dict(zip(names, args, strict=True))).last_hidden_state
-
-    def dummy(batch: int, width: int) -> tuple[Any, ...]:
-        ids = torch.randint(1000, 2000, (batch, width), generator=torch.Generator().manual_seed(0))
-        mask = torch.ones(batch, width, dtype=torch.long)
-        mask[-1, width // 2 :] = 0  # trace with padding so the mask path is part of the graph
-        return (ids, mask, torch.zeros_like(ids))[: len(names)]
-
-    wrapper = TokenEmbeddings().eval()  # export restores the mode it found: dropout off
-    axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "token_embeddings"]}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer and deprecation warnings, none actionable
-        torch.onnx.export(
-            wrapper, dummy(2, 16), str(dest), dynamo=False, opset_version=OPSET,
-            input_names=names, output_names=["token_embeddings"], dynamic_axes=axes,
-        )
-        check = dummy(3, 23)
-        expected = wrapper(*check).numpy()
-    session = ort.InferenceSession(str(dest), providers=["CPUExecutionProvider"])
-    got = session.run(None, {n: t.numpy() for n, t in zip(names, check, strict=True)})[0]
-    valid = check[1].numpy().astype(bool)
-    err = float(np.abs(got - expected)[valid].max())
-    if err > 1e-3:
-        raise ModelError(f"the ONNX export of {folder} disagrees with torch (max error {err:.2g})")
-
-
-def _quantize(src: Path, dest: Path, reduce_range: bool) -> None:
-    try:
-        from onnxruntime.quantization import (
-            QuantType,
-            quantize_dynamic,
-        )
-    except ImportError as exc:
-        raise ModelError(f"int8 quantisation needs the onnx package: {exc}") from exc
-    root = logging.getLogger()
-    quiet = _DropFrom("onnxruntime")  # it logs ~40 lines per model on the root logger
-    root.addFilter(quiet)
-    try:
-        # per-channel weights: per-tensor scales cost MiniLM ~0.05 of cosine agreement
-        quantize_dynamic(src, dest, per_channel=True, reduce_range=reduce_range,
-                         weight_type=QuantType.QInt8)
-    finally:
-        root.removeFilter(quiet)
-
-
-class _DropFrom(logging.Filter):
-    """Drops records logged from files under a package folder."""
-
-    def __init__(self, package: str) -> None:
-        super().__init__()
-        self.part = f"{os.sep}{package}{os.sep}"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return self.part not in record.pathname
 
 
 def _int8_recipe() -> str:
@@ -381,13 +311,3 @@ def _pooling_mode(folder: Path) -> str:
     if mode not in ("mean", "cls"):
         raise ModelError(f"the onnx backend supports mean or cls pooling, not {mode!r}")
     return str(mode)
-
-
-if __name__ == "__main__":  # the child process of _in_child
-    import sys
-
-    step, source, dest = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    if step == "export":
-        _export(source, dest)
-    else:
-        _quantize(source, dest, reduce_range=step == "quantize-r7")
