@@ -126,8 +126,13 @@ class NearcodeTools:
         notes: list[str] = []
         if not self._initial.wait(INITIAL_WAIT_S):
             p = self._progress
-            notes.append(f"The workspace is still being indexed ({p.done} of {p.total or '?'} "
-                         "files): results may be incomplete.")
+            if p.stage == "files":
+                notes.append(f"The workspace is still being indexed ({p.done} of "
+                             f"{p.total or '?'} files): results may be incomplete.")
+            else:  # the lexical tier is written: every file is found by its words
+                notes.append(f"The workspace is still being embedded ({p.done} of {p.total} "
+                             "chunks): every file is searchable by its words, by meaning "
+                             "once embedded.")
         else:
             self.last_sync = sync_unless_served(ws, SYNC_WAIT_S)
             if "busy" in self.last_sync.folders.values():
