@@ -18,7 +18,7 @@ from typing import Any
 from .. import __version__
 from ..errors import NearcodeError
 from . import duplicates, index, mcp, search, serve, train
-from .common import EXIT_USAGE
+from .options import EXIT_USAGE
 
 log = logging.getLogger("nearcode")
 

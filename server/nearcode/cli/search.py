@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 from typing import Any
 
 from ..code.languages import check_language
 from ..search.similar import read_text, similar_at
 from ..store.base import compile_globs
-from .common import (
-    CliError,
-    add_common_options,
-    add_yes_option,
-    check_k,
-    open_workspace,
-    print_hits,
-    root_of,
-    sync,
-)
+from .common import open_workspace, root_of, sync
+from .options import CliError, add_common_options, add_yes_option, check_k, parse_location
+from .output import print_hits
 
 log = logging.getLogger(__name__)
 
@@ -62,22 +54,6 @@ def cmd_search(args: argparse.Namespace) -> int:
     log.info("%d results for %r", len(hits), args.query)
     print_hits(hits, args.json)
     return 0
-
-
-def parse_location(spec: str) -> tuple[Path, int | None, int | None]:
-    """FILE, FILE:LINE or FILE:START-END (1-based lines)."""
-    path, _, lines = spec.partition(":") if not Path(spec).exists() else (spec, "", "")
-    if not lines:
-        return Path(path), None, None
-    try:
-        start_s, _, end_s = lines.partition("-")
-        start, end = int(start_s), int(end_s or start_s)
-    except ValueError as exc:
-        raise CliError(
-            f"bad location {spec!r}: expected FILE, FILE:LINE or FILE:START-END") from exc
-    if start < 1 or end < start:
-        raise CliError(f"bad line range in {spec!r}")
-    return Path(path), start, end
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
