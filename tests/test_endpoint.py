@@ -1,6 +1,8 @@
 """The CLI's endpoint of a running server (app/endpoint.py, app/endpoint_server.py): a request
-that is not what the CLI sends gets an error reply and the server keeps answering; a socket
-whose folder is not the user's alone is not asked. With the fake embedder, in this process."""
+that is not what the CLI sends gets an error reply and the server keeps answering; the CLI
+searches itself when the socket is stale, the reply broken or an error, or the socket's folder
+is not the user's alone. With the fake embedder, in this process (test_cli_with_serve.py runs
+the real server)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,13 @@ from nearcode.app.endpoint_server import EndpointServer
 from nearcode.app.watch import Watcher
 from nearcode.app.worker import IndexService
 from nearcode.app.workspace import Workspace
+from nearcode.cli import main
 from nearcode.config import Settings
 
 pytestmark = pytest.mark.skipif(not endpoint.SUPPORTED, reason="no Unix domain sockets")
+
+FAKE = ["--model", "fake"]
+
 
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -138,6 +144,30 @@ def test_the_socket_is_the_users_alone(ws: Path, served: EndpointServer) -> None
     assert os.stat(path.parent).st_mode & 0o777 == 0o700
 
 
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["-v", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_cli_asks_a_running_server(ws: Path, served: EndpointServer,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "search", "count words", *FAKE)
+    assert code == 0 and "answered by the running nearcode server" in err
+    assert "text_utils.py" in out
+
+
+def test_a_stale_socket_is_passed_over(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = endpoint.address(ws)
+    assert path is not None and endpoint.make_private(path.parent)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:  # its server died
+        gone.bind(str(path))
+    assert path.exists()
+    code, out, err = cli(capsys, "search", "count words", *FAKE)
+    assert code == 0 and "text_utils.py" in out, err
+    assert "answered by" not in err
+
+
 def _one_reply_server(path: Path, reply: bytes) -> threading.Thread:
     """A fake server on `path` that answers one request with `reply`."""
     endpoint.make_private(path.parent)
@@ -155,6 +185,23 @@ def _one_reply_server(path: Path, reply: bytes) -> threading.Thread:
     thread = threading.Thread(target=answer, daemon=True)
     thread.start()
     return thread
+
+
+@pytest.mark.parametrize("reply", [
+    b"garbage",
+    json.dumps({"ok": False, "error": "internal", "message": "a bug"}).encode(),
+    json.dumps({"ok": True, "hits": [{"path": "x.py"}]}).encode(),
+])
+def test_a_broken_or_error_reply_is_passed_over(ws: Path, capsys: pytest.CaptureFixture[str],
+                                                reply: bytes) -> None:
+    path = endpoint.address(ws)
+    assert path is not None
+    thread = _one_reply_server(path, reply)
+    code, out, err = cli(capsys, "search", "count words", *FAKE)
+    thread.join(10)
+    assert not thread.is_alive()  # it was asked
+    assert code == 0 and "text_utils.py" in out, err
+    assert "answered by" not in err
 
 
 def test_a_folder_others_can_enter_is_not_asked(ws: Path) -> None:
