@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from helpers import DATA
-from nearcode.app import endpoint
+from nearcode.app import endpoint, endpoint_server
 from nearcode.app.endpoint_server import EndpointServer
 from nearcode.app.watch import Watcher
 from nearcode.app.worker import IndexService
@@ -137,6 +137,22 @@ def test_a_query_without_tests_is_answered(ws: Path, served: EndpointServer) -> 
     assert reply["ok"] is True and reply["hits"]
 
 
+def test_a_file_just_written_is_in_the_answer(ws: Path, served: EndpointServer) -> None:
+    (ws / "fresh.py").write_text("def zebra_quasar_blend(left, right):\n    return left\n")
+    reply = exchange(ws, json.dumps(search_request(ws, query="zebra quasar blend")).encode())
+    assert reply["ok"] is True and reply["note"] is None
+    assert reply["hits"][0]["path"] == "fresh.py"
+
+
+def test_an_answer_before_the_changes_are_indexed_says_so(
+        ws: Path, served: EndpointServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(endpoint_server, "FRESH_WAIT_S", 0.2)
+    monkeypatch.setattr(served.watcher, "settled", lambda: False)  # events keep coming
+    reply = exchange(ws, json.dumps(search_request(ws)).encode())
+    assert reply["ok"] is True and reply["hits"]
+    assert "still indexing" in reply["note"]
+
+
 def test_the_socket_is_the_users_alone(ws: Path, served: EndpointServer) -> None:
     path = endpoint.address(ws)
     assert path is not None
@@ -190,7 +206,9 @@ def _one_reply_server(path: Path, reply: bytes) -> threading.Thread:
 @pytest.mark.parametrize("reply", [
     b"garbage",
     json.dumps({"ok": False, "error": "internal", "message": "a bug"}).encode(),
-    json.dumps({"ok": True, "hits": [{"path": "x.py"}]}).encode(),
+    json.dumps({"ok": True, "hits": [{"path": "x.py"}], "warnings": []}).encode(),
+    json.dumps({"ok": True, "hits": 3, "warnings": []}).encode(),
+    json.dumps({"ok": True}).encode(),
 ])
 def test_a_broken_or_error_reply_is_passed_over(ws: Path, capsys: pytest.CaptureFixture[str],
                                                 reply: bytes) -> None:
@@ -207,9 +225,10 @@ def test_a_broken_or_error_reply_is_passed_over(ws: Path, capsys: pytest.Capture
 def test_a_folder_others_can_enter_is_not_asked(ws: Path) -> None:
     path = endpoint.address(ws)
     assert path is not None
-    thread = _one_reply_server(path, json.dumps({"ok": True, "hits": []}).encode())
+    reply = {"ok": True, "hits": [], "warnings": []}
+    thread = _one_reply_server(path, json.dumps(reply).encode())
     os.chmod(path.parent, 0o755)
     assert endpoint.ask(ws, search_request(ws)) is None
     os.chmod(path.parent, 0o700)
-    assert endpoint.ask(ws, search_request(ws)) == {"ok": True, "hits": []}
+    assert endpoint.ask(ws, search_request(ws)) == reply
     thread.join(10)

@@ -277,8 +277,8 @@ class EndpointServer:
             if left <= 0:
                 break
         pending = self.service.status().pending_files
-        return (f"the running nearcode server is still indexing ({pending} files to go): "
-                "results may miss recent changes")
+        to_go = f" ({pending} files to go)" if pending else ""
+        return f"the running nearcode server is still indexing{to_go}: results may miss changes"
 
     def _retriever(self, folder: Folder, include_tests: bool) -> Retriever:
         """A retriever over `folder` alone (kept: it caches the outlines of files)."""

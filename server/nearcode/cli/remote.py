@@ -38,15 +38,18 @@ def ask(args: argparse.Namespace, request: dict[str, Any]) -> list[WireHit] | No
     if reply.get("ok") is not True:
         log.debug("the server did not answer: %s: %s", reply.get("error"), reply.get("message"))
         return None
+    raw_hits, warnings, note = reply.get("hits"), reply.get("warnings"), reply.get("note")
     try:
-        hits = [WireHit.from_json(raw) for raw in reply.get("hits", [])]
+        if not isinstance(raw_hits, list) or not isinstance(warnings, list):
+            raise BadMessage("no list of hits or warnings")
+        hits = [WireHit.from_json(raw) for raw in raw_hits]
     except BadMessage as exc:
         log.debug("a broken reply: %s", exc)
         return None
-    for problem in reply.get("warnings") or []:  # as settings_for prints them
+    for problem in warnings:  # as settings_for prints them
         print(f"nearcode: warning: {problem}", file=sys.stderr)
-    if reply.get("note"):
-        print(f"nearcode: warning: {reply['note']}", file=sys.stderr)
+    if note:
+        print(f"nearcode: warning: {note}", file=sys.stderr)
     log.info("answered by the running nearcode server for %s", root)
     return hits
 
