@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import config
 from ..code.languages import check_language
-from ..errors import InvalidInput, NearcodeError
+from ..errors import InvalidInput, NearcodeError, Unavailable
 from ..index.folder import Folder
 from ..search.retrieval import Hit, Retriever, Source
 from ..search.similar import read_text, similar_at
@@ -56,7 +56,7 @@ NOT_RESULTS = frozenset({"diagnostics", "duplicate_threshold", "duplicate_exclud
                          "max_diagnostics_per_file", "watch", "include_tests", "db_path"})
 
 
-class NotServed(NearcodeError):
+class NotServed(Unavailable):
     """A request this server does not answer as the CLI would: another index, settings or
     model, or a folder it does not serve."""
 
