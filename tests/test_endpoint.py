@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,12 @@ def test_a_query_without_tests_is_answered(ws: Path, served: EndpointServer) -> 
     assert reply["ok"] is True and reply["hits"]
 
 
-def test_a_file_just_written_is_in_the_answer(ws: Path, served: EndpointServer) -> None:
+def test_a_change_the_watcher_saw_is_in_the_answer(ws: Path, served: EndpointServer) -> None:
     (ws / "fresh.py").write_text("def zebra_quasar_blend(left, right):\n    return left\n")
+    deadline = time.monotonic() + 30
+    while served.watcher.settled():  # until it sees the write (then it waits QUIET for more)
+        assert time.monotonic() < deadline, "the watcher never saw the write"
+        time.sleep(0.002)
     reply = exchange(ws, json.dumps(search_request(ws, query="zebra quasar blend")).encode())
     assert reply["ok"] is True and reply["note"] is None
     assert reply["hits"][0]["path"] == "fresh.py"

@@ -9,7 +9,9 @@ It answers only what the CLI in its own process would answer alike:
   applies per query);
 - the model loaded is the one the settings name now;
 - what the watcher saw change is indexed: the CLI would have synced it. It waits for that up to
-  FRESH_WAIT_S, then answers from the index as it is, with a note saying so.
+  FRESH_WAIT_S, then answers from the index as it is, with a note saying so. (A write the
+  watcher has not been told of yet, a few milliseconds after it on an idle machine, can be
+  missing; starting the CLI's process takes longer than that.)
 Otherwise the reply is an error and the CLI searches alone. So is a request the CLI's own
 process would refuse (an empty query, an unknown language, a bad glob): the CLI then says why in
 its own words. A request that is not what the CLI sends gets an error reply; nothing a client
