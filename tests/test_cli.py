@@ -14,7 +14,7 @@ import pytest
 from helpers import DATA
 from nearcode.app.workspace import Workspace
 from nearcode.cli import main
-from nearcode.cli.common import EXIT_USAGE
+from nearcode.cli.options import EXIT_USAGE
 from nearcode.config import default_db_path
 
 FAKE = ["--model", "fake"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from nearcode.cli import main
-from nearcode.cli.common import EXIT_USAGE
+from nearcode.cli.options import EXIT_USAGE
 from nearcode.config import default_db_path
 from nearcode.index import scope
 

@@ -24,7 +24,7 @@ import pytest
 from helpers import DATA, FUNCTION
 from nearcode.app.workspace import Workspace
 from nearcode.cli import main
-from nearcode.cli.common import EXIT_USAGE
+from nearcode.cli.options import EXIT_USAGE
 from nearcode.config import Settings
 from nearcode.lsp.features import duplicate_hints
 from nearcode.search import copies

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from nearcode.app.workspace import Workspace
 from nearcode.cli import main
-from nearcode.cli.common import EXIT_USAGE
+from nearcode.cli.options import EXIT_USAGE
 from nearcode.config import Settings, default_db_path
 from nearcode.embed import registry
 from nearcode.train import budget as budget_module

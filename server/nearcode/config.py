@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pathspec
-
 from . import trust
 from .errors import InvalidInput
 
@@ -63,6 +61,12 @@ class Settings:
     include_tests: bool = True
     """Whether test files appear in search and similar-code results (they rank below
     implementation code for the same match either way); `--no-tests` on the command line."""
+
+
+LARGE_FILES = 5000
+"""More files than this to index makes a folder "large": minutes of embedding on 2 cores, so
+nearcode asks first (index/scope.py). Here rather than there so that the CLI's help can say the
+number without importing the scanner (cli/options.py)."""
 
 
 class SettingsError(InvalidInput):
@@ -117,6 +121,10 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     if isinstance(default, list):
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise SettingsError(f"expected a list of strings, got {value!r}")
+        # imported here: `nearcode search` asks a running server (cli/remote.py) needing no
+        # more of config than cache_dir(), and pathspec's import would add ~20 ms to that answer
+        import pathspec
+
         for glob in value:  # every list setting is of gitignore-style patterns
             try:
                 pathspec.GitIgnoreSpec.from_lines([glob])

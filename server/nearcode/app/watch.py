@@ -55,6 +55,7 @@ class Watcher:
         self._pending: dict[int, dict[str, float]] = {}  # folder index -> rel path -> last event
         self._first: dict[int, float] = {}
         self._needs_sync: set[int] = set()
+        self._handing_on = False  # quiet changes taken from _pending, not yet scheduled
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._flush_loop, name="nearcode-watch",
                                         daemon=True)
@@ -70,6 +71,11 @@ class Watcher:
         self._observer.stop()
         self._observer.join(timeout=5)
         self._thread.join(timeout=5)
+
+    def settled(self) -> bool:
+        """True when every change seen so far has been handed on (none waits for quiet)."""
+        with self._lock:
+            return not self._first and not self._handing_on
 
     def note(self, folder: Folder, path: Path, is_dir: bool, kind: str) -> None:
         """Record one event (called on watchdog's thread)."""
@@ -110,10 +116,15 @@ class Watcher:
                     self._pending.pop(i, None)
                     self._needs_sync.discard(i)
                     del self._first[i]
-            for i in ready_sync:
-                self.on_sync(self.folders[i])
-            for i, rels in ready_paths:
-                self.on_paths(self.folders[i], rels)
+                self._handing_on = bool(ready_sync or ready_paths)
+            try:
+                for i in ready_sync:
+                    self.on_sync(self.folders[i])
+                for i, rels in ready_paths:
+                    self.on_paths(self.folders[i], rels)
+            finally:
+                with self._lock:
+                    self._handing_on = False
 
 
 def _lexical_rel(folder: Folder, path: Path) -> str | None:

@@ -50,11 +50,15 @@ class Workspace:
             return None
         return resolve(self.settings.model, self.root).folder
 
+    def model_is_current(self) -> bool:
+        """False when the settings name another model now than the one loaded (a model was
+        trained and activated for this workspace, or `nearcode models use` ran, since start)."""
+        return self._model_folder is None or self._resolved_folder() == self._model_folder
+
     def reload_model_if_changed(self) -> bool:
-        """Switch to the model the settings name now, if that changed since start (a model was
-        trained and activated for this workspace, or `nearcode models use` ran). The next sync
-        re-embeds."""
-        if self._model_folder is None or self._resolved_folder() == self._model_folder:
+        """Switch to the model the settings name now, if that changed since start. The next
+        sync re-embeds."""
+        if self.model_is_current():
             return False
         self._model_folder = self._resolved_folder()
         self.embedder = load_embedder(self.settings, self.root)

@@ -1,88 +1,37 @@
 """What the `nearcode` commands share: the workspace folder they act on, its settings, the
-options every command takes, progress on stderr and the printing of hits."""
+index opened and brought up to date with progress on stderr. (Their options, light enough for
+the fast path of search and similar, are in options.py; the printing of hits in output.py.)"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..app.workspace import Workspace
-from ..config import Settings, db_path_for, default_db_path
+from ..config import Settings, db_path_for
 from ..config import load as load_settings
-from ..errors import InvalidInput
 from ..index.folder import check_root
 from ..index.indexer import Progress, Report
-from ..index.scope import LARGE_FILES, assess
-from ..search.retrieval import Hit
+from ..index.scope import assess
 from ..store import indexfile
 from ..store.pg_db import is_url
+from .options import CliError, find_root, overrides_of
 
 log = logging.getLogger(__name__)
-
-EXIT_USAGE = 2
-BACKENDS = ["auto", "onnx", "onnx-fp32", "torch"]
-
-
-class CliError(InvalidInput):
-    """Bad input at the command line: printed as one line, exit code 2."""
 
 
 class NotConfirmed(CliError):
     """A folder that is not a project, or a large one, that the user did not agree to index."""
 
 
-def find_root(start: Path) -> Path:
-    """The workspace folder for `start`: the nearest folder up that has an index, else the
-    nearest with a .git, else `start` itself."""
-    start = start.resolve()
-    chain = [start, *start.parents]
-    for folder in chain:
-        if default_db_path(folder).is_file():
-            return folder
-    for folder in chain:
-        if (folder / ".git").exists():
-            return folder
-    return start
-
-
-def add_common_options(p: argparse.ArgumentParser, path: bool = True, store: bool = True
-                       ) -> None:
-    """The workspace folder, the model, the index and --json."""
-    if path:
-        p.add_argument("path", nargs="?", help="workspace folder (default: the current "
-                       "repository or folder)")
-    p.add_argument("--model", help="model: a trained model's name, a folder, or 'default'")
-    p.add_argument("--backend", choices=BACKENDS, help="how to run the model (default: auto)")
-    p.add_argument("--db", dest="db_path", help="index file (default: in the user cache)")
-    if store:
-        p.add_argument("--store", help="a postgresql:// URL: use that shared index instead")
-    p.add_argument("--json", action="store_true", help="print JSON")
-
-
-def add_yes_option(p: argparse.ArgumentParser) -> None:
-    """--yes: index a folder that is not a project, or a large one, without asking."""
-    p.add_argument("-y", "--yes", action="store_true",
-                   help="index the folder even when it is not a project (no .git, the home "
-                   f"folder, a system folder) or holds more than {LARGE_FILES:,} files, without "
-                   "asking")
-
-
 def settings_for(root: Path, args: argparse.Namespace) -> Settings:
     """The folder's settings with the command line's on top; problems go to stderr."""
-    overrides: dict[str, Any] = {}
-    for name in ("model", "db_path", "backend", "store"):
-        value = getattr(args, name, None)
-        if value is not None:
-            overrides[name] = value
-    if getattr(args, "no_tests", False):
-        overrides["include_tests"] = False
-    settings, problems = load_settings(root, overrides)
+    settings, problems = load_settings(root, overrides_of(args))
     for p in problems:
         print(f"nearcode: warning: {p}", file=sys.stderr)
     return settings
@@ -200,39 +149,3 @@ def sync(ws: Workspace, quiet: bool = False) -> Report:
     for why, n in sorted(reasons.items()):
         log.info("skipped %d file%s: %s", n, "" if n == 1 else "s", why)
     return report
-
-
-def check_k(k: int) -> None:
-    if k < 1:
-        raise CliError(f"-k must be at least 1, got {k}")
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """A hit as JSON: `path` relative to its workspace folder (posix), `abspath` absolute, as
-    `duplicates --json` writes its members."""
-    return {
-        "path": hit.path, "abspath": str(hit.abspath),
-        "start_line": hit.start_line, "end_line": hit.end_line,
-        "symbol": hit.symbol, "kind": hit.kind, "language": hit.language,
-        "score": round(hit.score, 6), "preview": hit.preview,
-    }
-
-
-def print_hits(hits: Sequence[Hit], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps({"results": [hit_json(h) for h in hits]}, indent=2))
-        return
-    if not hits:
-        print("no results")
-        return
-    cwd = Path.cwd()
-    for h in hits:
-        try:
-            shown = h.abspath.relative_to(cwd)
-        except ValueError:
-            shown = h.abspath
-        name = f"  {h.symbol}" if h.symbol else ""
-        print(f"{shown}:{h.start_line}-{h.end_line}{name}  ({h.kind}, {h.score:.4f})")
-        for line in h.preview.splitlines():
-            print(f"    {line}")
-        print()

@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 from ..search.duplicates import MIN_LINES, THRESHOLD, Options, Report, find_duplicates
-from .common import CliError, add_common_options, add_yes_option, open_workspace, sync
+from .common import open_workspace, sync
+from .options import CliError, add_common_options, add_yes_option
 
 
 def register(sub: Any) -> None:

@@ -13,16 +13,8 @@ from ..index.folder import check_root
 from ..store.base import StoreError
 from ..store.factory import open_store
 from ..store.pg_db import is_url
-from .common import (
-    CliError,
-    add_common_options,
-    add_yes_option,
-    find_root,
-    open_workspace,
-    root_of,
-    settings_for,
-    sync,
-)
+from .common import open_workspace, root_of, settings_for, sync
+from .options import CliError, add_common_options, add_yes_option, find_root
 
 
 def register(sub: Any) -> None:

@@ -13,17 +13,20 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 from .. import __version__
 from ..errors import NearcodeError
-from . import duplicates, index, mcp, search, serve, train
-from .common import EXIT_USAGE
+from . import search
+from .options import EXIT_USAGE
 
 log = logging.getLogger("nearcode")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; for `command` search or similar only theirs, so that
+    nothing heavy is imported before a running server answers (search.py)."""
     parser = argparse.ArgumentParser(
         prog="nearcode", description="Embedding-powered code search over a workspace.")
     parser.add_argument("--version", action="version", version=f"nearcode {__version__}")
@@ -31,12 +34,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log what nearcode does (files indexed, skipped and why, timings) "
                         "to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (index, search, serve, mcp, train, duplicates):
+    for group in _groups(command):
         group.register(sub)
-    for command in _subparsers(sub):  # `nearcode index -v` as well as `nearcode -v index`
-        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+    for p in _subparsers(sub):  # `nearcode index -v` as well as `nearcode -v index`
+        p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="log what nearcode does to stderr")
     return parser
+
+
+def _groups(command: str | None) -> tuple[ModuleType, ...]:
+    """The command modules to build the parser from."""
+    if command in ("search", "similar"):
+        return (search,)
+    # imported here: they load numpy, SQLite, the model's runtime at their own import
+    from . import duplicates, index, mcp, serve, train
+
+    return (index, search, serve, mcp, train, duplicates)
 
 
 def _subparsers(sub: Any) -> list[argparse.ArgumentParser]:
@@ -87,8 +100,10 @@ def one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # the first word that is not an option names the command (no global option takes a value)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     try:
         with _logging(args.verbose, args.command):
             return int(args.func(args) or 0)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..index.folder import check_root
-from .common import BACKENDS, find_root, settings_for
+from .common import settings_for
+from .options import BACKENDS, find_root
 
 
 def register(sub: Any) -> None:

@@ -1,25 +1,18 @@
-"""`nearcode search` (text → code) and `nearcode similar` (code → code)."""
+"""`nearcode search` (text → code) and `nearcode similar` (code → code): answered by a running
+`nearcode serve` for the same workspace when there is one (remote.py), else in this process
+(search_here.py). Until the answer comes, nothing heavy is imported: a server's answer takes
+a fraction of the time this process needs to load numpy, SQLite and the model."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from ..code.languages import check_language
-from ..search.similar import read_text, similar_at
-from ..store.base import compile_globs
-from .common import (
-    CliError,
-    add_common_options,
-    add_yes_option,
-    check_k,
-    open_workspace,
-    print_hits,
-    root_of,
-    sync,
-)
+from . import remote
+from .options import CliError, add_common_options, add_yes_option, parse_location
+from .output import Shown, print_hits
 
 log = logging.getLogger(__name__)
 
@@ -51,49 +44,38 @@ def register(sub: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    if not args.query.strip():
-        raise CliError("the query is empty: say what the code does, or give a name")
-    languages = [check_language(lang) for lang in args.lang or []]
-    compile_globs(args.path_glob or [])  # InvalidGlob: a bad --path is the user's error
-    check_k(args.k)
-    with open_workspace(args) as ws:
-        sync(ws)
-        hits = ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
+    hits: Sequence[Shown] | None = remote.ask(args, {
+        "op": "search", "query": args.query, "k": args.k, "languages": args.lang or [],
+        "paths": args.path_glob or []})
+    if hits is None:
+        from .search_here import search  # the heavy part, imported only when needed
+
+        hits = search(args)
     log.info("%d results for %r", len(hits), args.query)
     print_hits(hits, args.json)
     return 0
 
 
-def parse_location(spec: str) -> tuple[Path, int | None, int | None]:
-    """FILE, FILE:LINE or FILE:START-END (1-based lines)."""
-    path, _, lines = spec.partition(":") if not Path(spec).exists() else (spec, "", "")
-    if not lines:
-        return Path(path), None, None
-    try:
-        start_s, _, end_s = lines.partition("-")
-        start, end = int(start_s), int(end_s or start_s)
-    except ValueError as exc:
-        raise CliError(
-            f"bad location {spec!r}: expected FILE, FILE:LINE or FILE:START-END") from exc
-    if start < 1 or end < start:
-        raise CliError(f"bad line range in {spec!r}")
-    return Path(path), start, end
-
-
 def cmd_similar(args: argparse.Namespace) -> int:
-    path, start, end = parse_location(args.location)
-    check_k(args.k)
-    if not path.is_file():
-        raise CliError(f"{path} is not a file")
-    path = path.resolve()
-    root = root_of(args)  # the folder the user is in (or --root), never the file's own
-    if not path.is_relative_to(root):
-        where = "given with --root" if args.path else "of the current folder"
-        raise CliError(f"{path} is outside the workspace {root} ({where}); run `nearcode "
-                       "similar` inside the file's project, or give it with --root")
-    with open_workspace(args, root) as ws:
-        sync(ws)
-        hits = similar_at(ws, path, read_text(path), start, end, args.k,
-                          whole_chunk=start is not None and start == end)
+    request = _similar_request(args)
+    hits: Sequence[Shown] | None = None if request is None else remote.ask(args, request)
+    if hits is None:
+        from .search_here import similar  # the heavy part, imported only when needed
+
+        hits = similar(args)
     print_hits(hits, args.json)
     return 0
+
+
+def _similar_request(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The request for a server, or None when the location is wrong (then the similar of this
+    process says how)."""
+    try:
+        path, start, end = parse_location(args.location)
+    except CliError:
+        return None
+    if not path.is_file():
+        return None
+    return {"op": "similar", "file": str(path.resolve()), "start": start, "end": end,
+            "k": args.k}
+

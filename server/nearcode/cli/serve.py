@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import BACKENDS
+from .options import BACKENDS
 
 
 def register(sub: Any) -> None:

@@ -19,7 +19,8 @@ from ..index.folder import check_root
 from ..train.evaluation import Metrics
 from ..train.manifest import trained_models
 from ..train.options import TrainOptions
-from .common import add_yes_option, confirm_scope, root_of, settings_for, sync
+from .common import confirm_scope, root_of, settings_for, sync
+from .options import add_yes_option
 
 
 def register(sub: Any) -> None:

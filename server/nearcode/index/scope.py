@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..code.languages import language_for_path
-from ..config import Settings
+from ..config import LARGE_FILES, Settings
 from .scan import FileFilter, is_secret
 
-LARGE_FILES = 5000  # more files than this to index is "large": minutes of embedding on 2 cores
 VCS_MARKERS = (".git", ".hg", ".svn", ".jj", ".bzr", "_darcs")
 SYSTEM_FOLDERS = frozenset(Path(p) for p in (
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt",

@@ -26,6 +26,7 @@ from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_c
 from pygls.uris import to_fs_path
 
 from .. import __version__, config
+from ..app.endpoint_server import EndpointServer
 from ..app.worker import IndexService
 from ..app.workspace import Workspace
 from ..errors import InvalidInput, NearcodeError
@@ -71,6 +72,7 @@ class NearcodeServer(LanguageServer):
         self.ws: Workspace | None = None
         self.service: IndexService | None = None
         self.watcher: Any = None
+        self.endpoint: EndpointServer | None = None  # answers the CLI (app/endpoint.py)
         self.settings = config.Settings()
         self.roots: list[Path] = []
         self.problems: list[str] = []

@@ -12,6 +12,7 @@ from lsprotocol import types as t
 from pygls.uris import to_fs_path
 
 from ... import config
+from ...app.endpoint_server import EndpointServer
 from ...app.watch import Watcher
 from ...app.worker import IndexService
 from ...app.workspace import Workspace
@@ -96,6 +97,9 @@ def on_initialized(ls: NearcodeServer, params: t.InitializedParams) -> None:
         except OSError as exc:  # e.g. inotify limits: editor events still keep the index fresh
             log.warning("cannot watch the workspace (%s); relying on editor events", exc)
             ls.watcher = None
+    if ls.watcher is not None:  # unwatched, the index may lag behind the disk the CLI reads
+        ls.endpoint = EndpointServer(ls.ws, service, ls.watcher)
+        ls.endpoint.start()
     ls.ready.set()
 
 
@@ -116,7 +120,10 @@ def open_workspace(roots: list[Path], settings: config.Settings) -> Workspace:
 
 
 def on_shutdown(ls: NearcodeServer, params: Any) -> None:
-    """Stop watching and indexing; every file write in flight completes first."""
+    """Stop answering the CLI, watching and indexing; every file write in flight completes
+    first."""
+    if ls.endpoint is not None:
+        ls.endpoint.stop()
     if ls.watcher is not None:
         ls.watcher.stop()
     if ls.service is not None:
