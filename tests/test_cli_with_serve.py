@@ -8,16 +8,21 @@ cache dir); the CLI runs as a child process, as a user runs it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from e2e.conftest import SERVER, capabilities
+from lsprotocol import types as t
 from nearcode.app.endpoint import address
 from nearcode.cli import main
 from nearcode.cli.options import EXIT_USAGE
+from pytest_lsp import ClientServerConfig
 from test_mcp_with_serve import start_serve, stop_serve
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,3 +108,29 @@ async def test_cli_answers_through_the_server_as_it_would_alone(
             assert out == served[(folder, *argv, *output)], argv
             assert ANSWERED not in err
     assert len(json.loads(served[(".", *COMMANDS[0][1], "--json")])["results"]) == 5
+
+
+async def test_cli_answers_while_the_server_is_still_embedding(ws: Path) -> None:
+    """The lexical tier: every file is written with its words before the (slow) model has
+    embedded it; the CLI is answered by the server then, not held until embedding ends, and
+    told that some code is found by its words only."""
+    env = {**os.environ, "NEARCODE_FAKE_EMBED_DELAY_S": "0.1"}
+    client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
+    try:
+        await client.initialize_session(t.InitializeParams(
+            capabilities=capabilities(), root_uri=ws.as_uri(),
+            workspace_folders=[t.WorkspaceFolder(ws.as_uri(), ws.name)]))
+        for _ in range(1200):  # every file written with its words (the first tier)
+            s = await client.protocol.send_request_async("nearcode/indexStatus", {})
+            if s.chunks and not s.pendingFiles and s.chunksEmbedded < s.chunks:
+                break
+            await asyncio.sleep(0.05)
+        assert s.chunks and not s.pendingFiles and s.chunksEmbedded < s.chunks, s
+        done = await asyncio.to_thread(cli, ws, "search", "debounce file system events", *FAKE)
+        after = await client.protocol.send_request_async("nearcode/indexStatus", {})
+        assert done.returncode == 0, done.stderr
+        assert ANSWERED in done.stderr and "still embedding" in done.stderr, done.stderr
+        assert "watch.py" in done.stdout
+        assert after.chunksEmbedded < after.chunks  # answered before embedding was over
+    finally:
+        await stop_serve(client)

@@ -266,14 +266,16 @@ class EndpointServer:
         return settings, problems
 
     def _wait_fresh(self) -> str | None:
-        """None once every change the watcher saw is indexed; after FRESH_WAIT_S, or when
-        stopping, a note that the index may lag."""
+        """Once every change the watcher saw is written (with its words at least): None, or a
+        note while vectors are still filling in; after FRESH_WAIT_S, or when stopping, a note
+        that the index may lag."""
         deadline = time.monotonic() + FRESH_WAIT_S
         while not self._stop.is_set():
             left = deadline - time.monotonic()
             if self.watcher.settled():
-                if self.service.wait_idle(max(0.0, min(left, 0.5))) and self.watcher.settled():
-                    return None
+                if (self.service.wait_written(max(0.0, min(left, 0.5)))
+                        and self.watcher.settled()):
+                    return self._embedding_note()
             elif left > 0:
                 time.sleep(POLL_S)
             if left <= 0:
@@ -281,6 +283,15 @@ class EndpointServer:
         pending = self.service.status().pending_files
         to_go = f" ({pending} files to go)" if pending else ""
         return f"the running nearcode server is still indexing{to_go}: results may miss changes"
+
+    def _embedding_note(self) -> str | None:
+        """None when every chunk has its vector; else a note that some are found by their
+        words only (the lexical tier: the server is still embedding them)."""
+        status = self.service.status()
+        if status.chunks_embedded >= status.chunks:
+            return None
+        return (f"the running nearcode server is still embedding ({status.chunks_embedded:,} of "
+                f"{status.chunks:,} chunks): the others are found by their words only")
 
     def _retriever(self, folder: Folder, include_tests: bool) -> Retriever:
         """A retriever over `folder` alone (kept: it caches the outlines of files)."""

@@ -75,6 +75,7 @@ class IndexService:
         self._running = False  # a batch of work is being done
         self._current = (0, 0)  # (done, total) of the running sync
         self._filling = False  # chunks may be waiting for vectors
+        self._embedding = False  # the batch running is a step of filling them in
         self._embedded = 0  # chunks embedded since the last sync began
         self._sync_started = 0.0
         self._files_indexed = 0
@@ -135,6 +136,18 @@ class IndexService:
     def _unembedded(self) -> int:
         return sum(f.store.unembedded_count() for f in self.ws.folders)
 
+    def wait_written(self, timeout: float) -> bool:
+        """Block until every change queued is written, with its words at least (vectors may
+        still be filling in): what answers to the CLI wait for."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._work or (self._running and not self._embedding):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no work is queued or running, every chunk embedded (tests, CLI)."""
         deadline = time.monotonic() + timeout
@@ -156,7 +169,7 @@ class IndexService:
                 return None
             work, self._work = self._work, _Work()
             work.embed = not work and self._filling
-            self._running = True
+            self._running, self._embedding = True, work.embed
             return work
 
     def _loop(self) -> None:
