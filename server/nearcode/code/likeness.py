@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .lexical import split_identifier
 
@@ -69,40 +69,40 @@ def code_tokens(text: str) -> Tokens:
     """The token streams of `text`. Comment-only lines are left out and a block string (a
     docstring) is one string token on one line: two functions that share only their
     documentation are not copies, and a docstring is not lines of code."""
+    kept = [line for line in _BLOCK_STRING.sub('""', text).split("\n")
+            if line.strip() and not COMMENT_LINE.match(line)]
     words: list[str] = []
     shape: list[str] = []
-    lines = 0
-    for line in _BLOCK_STRING.sub('""', text).split("\n"):
-        if not line.strip() or COMMENT_LINE.match(line):
-            continue
-        lines += 1
-        for tok in _TOKEN.findall(line):
-            first = tok[0]
-            if first.isalpha() or first == "_":
-                low = tok.lower()
-                if low in KEYWORDS:
-                    words.append(low)
-                    shape.append(low)
-                else:
-                    words.extend(split_identifier(tok) or [low])
-                    shape.append("$")
-            elif first.isdigit():
-                words.append(tok)
-                shape.append("0")
-            elif first in "\"'`":
-                words.append(tok)
-                shape.append('"')
-            else:
-                words.append(tok)
-                shape.append(tok)
-    return Tokens(tuple(words), tuple(shape), lines)
+    # one pass over the kept lines: no token spans a line (the block strings are gone)
+    for tok in _TOKEN.findall("\n".join(kept)):
+        parts, kind = _token(tok)
+        words.extend(parts)
+        shape.append(kind)
+    return Tokens(tuple(words), tuple(shape), len(kept))
+
+
+@lru_cache(maxsize=1 << 16)
+def _token(tok: str) -> tuple[tuple[str, ...], str]:
+    """A token's words and its shape (cached: the same names recur across a query's
+    candidates)."""
+    first = tok[0]
+    if first.isalpha() or first == "_":
+        low = tok.lower()
+        if low in KEYWORDS:
+            return (low,), low
+        return tuple(split_identifier(tok)) or (low,), "$"
+    if first.isdigit():
+        return (tok,), "0"
+    if first in "\"'`":
+        return (tok,), '"'
+    return (tok,), tok
 
 
 def shingles(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
     """The multiset of runs of `n` consecutive tokens (the whole sequence when shorter)."""
     if len(tokens) <= n:
         return Counter([tuple(tokens)])
-    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(zip(*(tokens[i:] for i in range(n)), strict=False))
 
 
 def dice(a: Counter[tuple[str, ...]], b: Counter[tuple[str, ...]]) -> float:
