@@ -48,6 +48,7 @@ class Tokens:
     words: tuple[str, ...]
     shape: tuple[str, ...]
     lines: int  # lines of code: not blank, not comment-only
+    names: tuple[str, ...] = ()  # the words of identifiers that are not keywords, for word_bag
 
     @cached_property
     def word_shingles(self) -> Counter[tuple[str, ...]]:
@@ -61,41 +62,49 @@ class Tokens:
     def word_bag(self) -> Counter[tuple[str, ...]]:
         """The identifier words (split into parts; no keywords, literals or operators), in any
         order: what survives reordered statements and moved blocks, which break shingles."""
-        return Counter((w,) for w in self.words
-                       if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
+        return Counter(zip(self.names, strict=True))
 
 
+@lru_cache(maxsize=256)
 def code_tokens(text: str) -> Tokens:
     """The token streams of `text`. Comment-only lines are left out and a block string (a
     docstring) is one string token on one line: two functions that share only their
-    documentation are not copies, and a docstring is not lines of code."""
-    kept = [line for line in _BLOCK_STRING.sub('""', text).split("\n")
-            if line.strip() and not COMMENT_LINE.match(line)]
+    documentation are not copies, and a docstring is not lines of code.
+
+    The last 256 are kept: completion context asks again at every keystroke, about much the
+    same candidates, and findSimilar's candidates are often a neighbour's too."""
+    if '"""' in text or "'''" in text or "`" in text:
+        text = _BLOCK_STRING.sub('""', text)
+    kept = [line for line in text.split("\n") if line.strip() and not COMMENT_LINE.match(line)]
     words: list[str] = []
     shape: list[str] = []
+    names: list[str] = []
     # one pass over the kept lines: no token spans a line (the block strings are gone)
     for tok in _TOKEN.findall("\n".join(kept)):
-        parts, kind = _token(tok)
+        parts, kind, named = _token(tok)
         words.extend(parts)
         shape.append(kind)
-    return Tokens(tuple(words), tuple(shape), len(kept))
+        names.extend(named)
+    return Tokens(tuple(words), tuple(shape), len(kept), tuple(names))
 
 
 @lru_cache(maxsize=1 << 16)
-def _token(tok: str) -> tuple[tuple[str, ...], str]:
-    """A token's words and its shape (cached: the same names recur across a query's
-    candidates)."""
+def _token(tok: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """A token's words, its shape and its words that count as names (cached: the same names
+    recur across a query's candidates)."""
     first = tok[0]
     if first.isalpha() or first == "_":
         low = tok.lower()
         if low in KEYWORDS:
-            return (low,), low
-        return tuple(split_identifier(tok)) or (low,), "$"
+            return (low,), low, ()
+        parts = tuple(split_identifier(tok)) or (low,)
+        return parts, "$", tuple(w for w in parts
+                                 if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
     if first.isdigit():
-        return (tok,), "0"
+        return (tok,), "0", ()
     if first in "\"'`":
-        return (tok,), '"'
-    return (tok,), tok
+        return (tok,), '"', ()
+    return (tok,), tok, ()
 
 
 def shingles(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
