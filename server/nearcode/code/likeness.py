@@ -81,30 +81,28 @@ def code_tokens(text: str) -> Tokens:
     names: list[str] = []
     # one pass over the kept lines: no token spans a line (the block strings are gone)
     for tok in _TOKEN.findall("\n".join(kept)):
-        parts, kind, named = _token(tok)
-        words.extend(parts)
-        shape.append(kind)
-        names.extend(named)
+        first = tok[0]
+        if first.isalpha() or first == "_":
+            low = tok.lower()
+            if low in KEYWORDS:
+                words.append(low)
+                shape.append(low)
+            else:
+                parts = split_identifier(tok) or [low]
+                words.extend(parts)
+                shape.append("$")
+                names.extend(w for w in parts
+                             if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
+        elif first.isdigit():
+            words.append(tok)
+            shape.append("0")
+        elif first in "\"'`":
+            words.append(tok)
+            shape.append('"')
+        else:
+            words.append(tok)
+            shape.append(tok)
     return Tokens(tuple(words), tuple(shape), len(kept), tuple(names))
-
-
-@lru_cache(maxsize=1 << 16)
-def _token(tok: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    """A token's words, its shape and its words that count as names (cached: the same names
-    recur across a query's candidates)."""
-    first = tok[0]
-    if first.isalpha() or first == "_":
-        low = tok.lower()
-        if low in KEYWORDS:
-            return (low,), low, ()
-        parts = tuple(split_identifier(tok)) or (low,)
-        return parts, "$", tuple(w for w in parts
-                                 if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
-    if first.isdigit():
-        return (tok,), "0", ()
-    if first in "\"'`":
-        return (tok,), '"', ()
-    return (tok,), tok, ()
 
 
 def shingles(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
