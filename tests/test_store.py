@@ -263,3 +263,22 @@ def test_in_memory_bits_follow_writes_of_another_connection(
     assert best("later") != "later.py"
     reader.close()
     writer.close()
+
+
+def test_vectors_read_from_memory_are_the_stored_ones(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    for i in range(6):
+        _write(store, f"m{i}.py", f"def func_{i}(x):\n    return x + {i}\n")
+    ids = [cid for cid, _ in store.vector_candidates(EMB.embed_batch(["x + 1"])[0], 6)]
+    store.memory_bits = False
+    store.sign_bits.clear()
+    from_sql = store.vectors_of(ids)
+    store.memory_bits = True
+    store.vector_candidates(EMB.embed_batch(["x + 1"])[0], 6)  # loads bits and vectors
+    assert store.sign_bits.loaded is not None
+    from_memory = store.vectors_of(ids)
+    assert list(from_memory) == list(from_sql) == sorted(ids)
+    assert all(np.array_equal(from_memory[i], from_sql[i]) for i in ids)
+    _write(store, "m9.py", "def other(y):\n    return y\n")  # a new generation: SQLite again
+    assert list(store.vectors_of(ids)) == sorted(ids)
+    store.close()

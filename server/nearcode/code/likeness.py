@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .lexical import split_identifier
 
@@ -48,6 +48,7 @@ class Tokens:
     words: tuple[str, ...]
     shape: tuple[str, ...]
     lines: int  # lines of code: not blank, not comment-only
+    names: tuple[str, ...] = ()  # the words of identifiers that are not keywords, for word_bag
 
     @cached_property
     def word_shingles(self) -> Counter[tuple[str, ...]]:
@@ -61,48 +62,54 @@ class Tokens:
     def word_bag(self) -> Counter[tuple[str, ...]]:
         """The identifier words (split into parts; no keywords, literals or operators), in any
         order: what survives reordered statements and moved blocks, which break shingles."""
-        return Counter((w,) for w in self.words
-                       if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
+        return Counter(zip(self.names, strict=True))
 
 
+@lru_cache(maxsize=256)
 def code_tokens(text: str) -> Tokens:
     """The token streams of `text`. Comment-only lines are left out and a block string (a
     docstring) is one string token on one line: two functions that share only their
-    documentation are not copies, and a docstring is not lines of code."""
+    documentation are not copies, and a docstring is not lines of code.
+
+    The last 256 are kept: completion context asks again at every keystroke, about much the
+    same candidates, and findSimilar's candidates are often a neighbour's too."""
+    if '"""' in text or "'''" in text or "`" in text:
+        text = _BLOCK_STRING.sub('""', text)
+    kept = [line for line in text.split("\n") if line.strip() and not COMMENT_LINE.match(line)]
     words: list[str] = []
     shape: list[str] = []
-    lines = 0
-    for line in _BLOCK_STRING.sub('""', text).split("\n"):
-        if not line.strip() or COMMENT_LINE.match(line):
-            continue
-        lines += 1
-        for tok in _TOKEN.findall(line):
-            first = tok[0]
-            if first.isalpha() or first == "_":
-                low = tok.lower()
-                if low in KEYWORDS:
-                    words.append(low)
-                    shape.append(low)
-                else:
-                    words.extend(split_identifier(tok) or [low])
-                    shape.append("$")
-            elif first.isdigit():
-                words.append(tok)
-                shape.append("0")
-            elif first in "\"'`":
-                words.append(tok)
-                shape.append('"')
+    names: list[str] = []
+    # one pass over the kept lines: no token spans a line (the block strings are gone)
+    for tok in _TOKEN.findall("\n".join(kept)):
+        first = tok[0]
+        if first.isalpha() or first == "_":
+            low = tok.lower()
+            if low in KEYWORDS:
+                words.append(low)
+                shape.append(low)
             else:
-                words.append(tok)
-                shape.append(tok)
-    return Tokens(tuple(words), tuple(shape), lines)
+                parts = split_identifier(tok) or [low]
+                words.extend(parts)
+                shape.append("$")
+                names.extend(w for w in parts
+                             if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
+        elif first.isdigit():
+            words.append(tok)
+            shape.append("0")
+        elif first in "\"'`":
+            words.append(tok)
+            shape.append('"')
+        else:
+            words.append(tok)
+            shape.append(tok)
+    return Tokens(tuple(words), tuple(shape), len(kept), tuple(names))
 
 
 def shingles(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
     """The multiset of runs of `n` consecutive tokens (the whole sequence when shorter)."""
     if len(tokens) <= n:
         return Counter([tuple(tokens)])
-    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(zip(*(tokens[i:] for i in range(n)), strict=False))
 
 
 def dice(a: Counter[tuple[str, ...]], b: Counter[tuple[str, ...]]) -> float:

@@ -197,8 +197,9 @@ class Retriever:
         `priors=False` (completion context): no role or kind prior; the code a completion needs
         is often a class or a constant, and shared/bench C fell 0.540 -> 0.522 with them."""
         best: dict[tuple[Path, str, int], tuple[float, Hit, Definition]] = {}
+        states: dict[Path, dict[str, FileState]] = {}  # one read per folder, not one per hit
         for h in ranked:
-            d = self._outline(h).at(h.chunk_id)
+            d = self._outline(h, states).at(h.chunk_id)
             if d is None:  # changed since it was ranked: skip it
                 continue
             ident = (h.root, h.path, d.chunk_ids[0])
@@ -229,12 +230,14 @@ class Retriever:
                 break
         return out
 
-    def _outline(self, h: Hit) -> Outline:
+    def _outline(self, h: Hit, states: dict[Path, dict[str, FileState]]) -> Outline:
         """The outline of a hit's file, kept while the file's indexed state stays the same
-        (a file's chunks are rewritten whole, with a new state, when it changes)."""
+        (a file's chunks are rewritten whole, with a new state, when it changes). `states`:
+        the file states of each folder read so far in this request."""
         store = next(s for s in self.sources if s.root == h.root).store
-        state = store.file_state(h.path)
-        key = (h.root, h.path, state)
+        if h.root not in states:
+            states[h.root] = store.file_states()
+        key = (h.root, h.path, states[h.root].get(h.path))
         with self._outlines_lock:
             found = self._outlines.pop(key, None)
         if found is None or found.at(h.chunk_id) is None:

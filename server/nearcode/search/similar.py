@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from ..code.chunking import chunk_text
+from ..code.chunking import Chunk, chunk_text
 from ..code.languages import language_for_path
 from ..errors import InvalidInput
 from ..index.folder import Folder, WorkspaceError
+from ..index.scan import text_hash
+from ..store.base import StoredChunk
 from .definitions import outline
 from .retrieval import Hit, Retriever
 
@@ -54,12 +56,11 @@ def similar_at(
     if start is not None and start > len(lines):
         raise LocationError(f"{path.name} has {len(lines)} lines; line {start} is past the end")
     vector = None
+    stored = folder.store.chunks_of_file(rel)
     if start is None:
         query, start, end = text, 1, len(lines)
     elif whole_chunk:
-        language = language_for_path(rel) or "text"
-        chunk = next((c for c in chunk_text(text, language, rel)
-                      if c.start_line <= start <= c.end_line), None)
+        chunk = _chunk_at(folder, rel, text, start, stored)
         if chunk is None:  # a blank line between chunks: use the line's neighbourhood
             lo, hi = max(1, start - 5), min(len(lines), start + 5)
             query, start, end = "\n".join(lines[lo - 1 : hi]), lo, hi
@@ -72,6 +73,20 @@ def similar_at(
     if not query.strip():
         raise LocationError("the code to compare is empty")
     # the query's own definitions, every chunk of them, are not an answer
-    own = frozenset(cid for d in outline(rel, folder.store.chunks_of_file(rel))
+    own = frozenset(cid for d in outline(rel, stored)
                     if d.start_line <= end and d.end_line >= start for cid in d.chunk_ids)
     return ws.retriever.similar(query, limit, (folder.root, own), vector=vector)
+
+
+def _chunk_at(folder: Folder, rel: str, text: str, line: int, stored: list[StoredChunk]
+              ) -> Chunk | StoredChunk | None:
+    """The first chunk of `text` (in file order) that holds 1-based `line`: the stored one
+    when the index holds this very text (chunking the file again took ~6 ms at 100k
+    chunks), else chunked now."""
+    state = folder.store.file_state(rel)
+    if state is not None and state.sha256 == text_hash(text):
+        # the chunker's chunks start on distinct lines, in order
+        return min((c for c in stored if c.start_line <= line <= c.end_line),
+                   key=lambda c: c.start_line, default=None)
+    return next((c for c in chunk_text(text, language_for_path(rel) or "text", rel)
+                 if c.start_line <= line <= c.end_line), None)

@@ -50,10 +50,19 @@ class FullText:
         rare one (at 100k chunks: 0.4 ms instead of 18). Cached while the index does not
         change: counts kept across a change would make an answer depend on the index's history
         (an index built edit by edit must answer as a fresh one does)."""
+        self._refresh()
+        return self._count(word, cap)
+
+    def _refresh(self) -> None:
+        """Forget the counts when the index changed (read once per query, not per word: a
+        code query has ~100 words)."""
         generation = self._generation()
         if self._df_generation != generation:
             self._df.clear()
             self._df_generation = generation
+
+    def _count(self, word: str, cap: int | None = None) -> int:
+        """`document_frequency` as of the last `_refresh`."""
         known = self._df.get(word)
         if known is not None and (known[1] or (cap is not None and known[0] >= cap)):
             return known[0]
@@ -78,7 +87,8 @@ class FullText:
         while their postings fit in POSTINGS (at least MIN_WORDS of them)."""
         n = self._chunk_count()
         cap = POSTINGS + 1
-        df = {w: self.document_frequency(w, cap) for w in words}
+        self._refresh()
+        df = {w: self._count(w, cap) for w in words}
         absent = [w for w in words if df[w] == 0]
         present = [w for w in words if df[w] > 0]
         many = [w for w in present if df[w] >= cap]  # more postings than the whole budget
@@ -96,10 +106,10 @@ class FullText:
         for w in many:  # too few rare words: add frequent ones, but not the very common
             if len(chosen) >= MIN_WORDS:
                 break
-            if self.document_frequency(w, common) < common:
+            if self._count(w, common) < common:
                 chosen.append(w)
         if not chosen and not absent:  # every word is very common: search for all, as always
-            chosen = [w for w in present if self.document_frequency(w) > 0]
+            chosen = [w for w in present if self._count(w) > 0]
         keep = set(chosen)
         return [w for w in present if w in keep], absent, True
 
@@ -112,7 +122,7 @@ class FullText:
             rare = [w for w in words if w not in absent]  # common words count, as they always did
         total = 0.0
         for word in rare + absent:
-            df = self.document_frequency(word)
+            df = self._count(word)  # select() has just refreshed
             total += max(1e-6, math.log((n - df + 0.5) / (df + 0.5)))
         return 0.5 * total
 

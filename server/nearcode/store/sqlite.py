@@ -27,7 +27,14 @@ from .base import NO_FILTER, FileState, Filter, StoreError, keep_matching
 from .bits import SignBits, rescore
 from .fts import FullText
 from .sqlite_chunks import ChunkReads
-from .sqlite_db import Connections, bump_generation, decode_vectors, encode_vector, vector_blob
+from .sqlite_db import (
+    Connections,
+    bump_generation,
+    decode_matrix,
+    decode_vectors,
+    encode_vector,
+    vector_blob,
+)
 from .sqlite_schema import FTS_SQL, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -234,8 +241,14 @@ class Store(ChunkReads):
         return cached[1]
 
     def vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """Float vectors of these chunks."""
+        """Float vectors of these chunks, by ascending id (from memory when the sign bits
+        loaded there are current, else from SQLite; the same numbers either way)."""
         out: dict[int, np.ndarray] = {}
+        bits = self.sign_bits.loaded
+        if bits is not None and ids and bits.generation == self.meta("generation"):
+            held, stored = bits.stored_vectors(ids)
+            if len(held) == len(set(ids)):
+                return dict(zip(held, decode_matrix(stored), strict=True))
         for i in range(0, len(ids), 500):
             part = list(ids[i : i + 500])
             marks = ",".join("?" * len(part))
@@ -270,8 +283,8 @@ class Store(ChunkReads):
 
     def _coarse(self, query: np.ndarray, want: int) -> list[int]:
         """Ids of the `want` chunks whose sign bits are nearest to `query`'s (hamming)."""
-        bits = self.sign_bits.current(self.meta("generation"), self._bit_rows) \
-            if self.memory_bits else None
+        bits = self.sign_bits.current(self.meta("generation"), self._bit_rows,
+                                      self._vector_rows) if self.memory_bits else None
         if bits is None:
             rows = self._rows(
                 "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?)"
@@ -281,6 +294,10 @@ class Store(ChunkReads):
 
     def _bit_rows(self) -> list[tuple[Any, ...]]:
         return self._rows("SELECT rowid, embedding FROM vec_bits")
+
+    def _vector_rows(self) -> list[tuple[Any, ...]]:
+        return self._rows("SELECT c.id, e.vector FROM chunks c JOIN embeddings e"
+                          " ON e.hash = c.hash ORDER BY c.id")
 
     def _all_ids(self, flt: Filter) -> list[int]:
         sql, params = "SELECT id FROM chunks", []

@@ -1,9 +1,11 @@
 """Reading chunks back from the SQLite index: a part of `sqlite.Store`, apart to keep each
-module small (texts are stored compressed: `sqlite_db.unpack_text`)."""
+module small (texts are stored compressed: `sqlite_db.unpack_text`, and unpacked only when
+read: a hit's outline reads every chunk of its file but the text of a few)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import astuple
 from typing import Any
 
 from . import sqlite_db
@@ -81,8 +83,37 @@ class ChunkReads:
             " LIMIT ?", (limit,))
         return [_stored(r) for r in rows]
 
+class _Unpacked:
+    """The `text` of a PackedChunk: given packed, unpacked on its first read (a data
+    descriptor, so the dataclass's own __init__ hands it the packed value)."""
+
+    def __set__(self, chunk: StoredChunk, packed: str | bytes) -> None:
+        chunk.__dict__["_packed"] = packed
+
+    def __get__(self, chunk: StoredChunk | None, owner: type | None = None) -> Any:
+        if chunk is None:
+            return self
+        found = chunk.__dict__
+        if "_text" not in found:
+            found["_text"] = sqlite_db.unpack_text(found["_packed"])
+        return found["_text"]
+
+
+class PackedChunk(StoredChunk):
+    """A StoredChunk read from the index, its text unpacked on first use: at 100k chunks a
+    query's outlines read ~20 files of ~50 chunks and showed the text of ~3 per file
+    (unpacking them all was a quarter of `search`)."""
+
+    text = _Unpacked()
+
+    def __eq__(self, other: object) -> bool:  # equal to the same chunk read unpacked
+        if not isinstance(other, StoredChunk):
+            return NotImplemented
+        return astuple(self) == astuple(other)
+
+    __hash__ = StoredChunk.__hash__
+
+
 def _stored(row: Sequence[Any]) -> StoredChunk:
-    """A chunk from a row of `ChunkReads._CHUNK_SQL` (its text unpacked)."""
-    cid, path, language, start, end, symbol, kind, hash_, text = row
-    return StoredChunk(cid, path, language, start, end, symbol, kind, hash_,
-                       sqlite_db.unpack_text(text))
+    """A chunk from a row of `ChunkReads._CHUNK_SQL` (its text unpacked when read)."""
+    return PackedChunk(*row)

@@ -64,7 +64,11 @@ def encode_vector(vector: np.ndarray) -> bytes:
 
 def decode_vectors(blobs: Sequence[bytes]) -> np.ndarray:
     """(len(blobs), dim) float32 unit vectors from their stored form."""
-    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), -1)
+    return decode_matrix(np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), -1))
+
+
+def decode_matrix(raw: np.ndarray) -> np.ndarray:
+    """(n, dim) float32 unit vectors from (n, 4 + dim) uint8 rows of their stored form."""
     scale = raw[:, :4].copy().view(VECTOR_DTYPE)  # (n, 1)
     matrix = raw[:, 4:].view(np.int8).astype(np.float32) * scale
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
