@@ -17,6 +17,7 @@ from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder, fake_tokens
 from nearcode.search import retrieval
 from nearcode.search.retrieval import (
+    LIKENESS_POOL,
     LIKENESS_WEIGHT,
     RRF_K,
     SEARCH_WEIGHTS,
@@ -185,6 +186,21 @@ def test_similar_tells_near_identical_siblings_apart_by_their_tokens(tmp_path: P
     assert fused["vals.py"] > fused["keys.py"]  # the premise
     assert alike["keys.py"] - alike["vals.py"] > fused["vals.py"] - fused["keys.py"]
     assert [h.path for h in hits] == ["keys.py", "vals.py"]
+    ws.close()
+
+
+def test_similar_gives_as_many_hits_as_asked_beyond_the_likeness_pool(tmp_path: Path) -> None:
+    """The likeness re-orders only the best definitions (LIKENESS_POOL): a longer list asked
+    for still comes whole."""
+    n = LIKENESS_POOL + 15
+    root = write_tree(tmp_path / "ws", {
+        f"m{i}.py": f"def scale_{i}(values):\n    return [v * {i} for v in values]\n"
+        for i in range(n)})
+    ws = Workspace([root], Settings(model="fake"), embedder=FakeEmbedder())
+    ws.sync()
+    query = "def scale(values):\n    return [v * 2 for v in values]\n"
+    assert len(ws.retriever.similar(query, n)) == n
+    assert len(ws.retriever.similar(query, 10)) == 10
     ws.close()
 
 

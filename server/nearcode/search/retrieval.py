@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.), for fusing other lists
 POOL = 50  # candidates taken from each ranking before fusion
-LIKENESS_POOL = 20  # fused candidates that findSimilar re-orders by how alike the code reads
+# definitions (the best of the fused ranking) that findSimilar re-orders by how alike the code
+# reads: 10, 20, 30 or all of them score alike on bench/clones and shared/bench B; scoring all
+# cost 10-15 ms a request at 100k chunks (bench/clones/results/sweeps.md, likeness-defs)
+LIKENESS_POOL = 20
 # findSimilar, measured leave-one-package-out on bench/clones (eight packages nobody tuned on,
 # four languages; README there): how much how-alike-the-code-reads (likeness.resemblance of the
 # query and each candidate DEFINITION's whole text) adds to the fused score (1.0 -> 1.5 lowered
@@ -199,6 +202,8 @@ class Retriever:
         best: dict[tuple[Path, str, int], tuple[float, Hit, Definition]] = {}
         states: dict[Path, dict[str, FileState]] = {}  # one read per folder, not one per hit
         for h in ranked:
+            if likeness is not None and len(best) >= max(LIKENESS_POOL, 2 * limit):
+                break  # the likeness re-orders the best definitions, not every one
             d = self._outline(h, states).at(h.chunk_id)
             if d is None:  # changed since it was ranked: skip it
                 continue
