@@ -8,5 +8,5 @@ echo
 echo
 echo '$ nearcode search "split an identifier into words"'
 .venv/bin/nearcode search "split an identifier into words" -k 3
-echo '$ nearcode similar server/nearcode/code/lexical.py:20'
-.venv/bin/nearcode similar server/nearcode/code/lexical.py:20 -k 2
+echo '$ nearcode similar server/nearcode/code/lexical.py:25'
+.venv/bin/nearcode similar server/nearcode/code/lexical.py:25 -k 2
