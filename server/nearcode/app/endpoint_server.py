@@ -150,6 +150,7 @@ class EndpointServer:
                                         daemon=True)
         self._retrievers: dict[tuple[Path, bool], Retriever] = {}
         self._lock = threading.Lock()
+        self.last_used = time.monotonic()  # when the last question came (or the start)
 
     # -- listening
 
@@ -219,7 +220,13 @@ class EndpointServer:
 
     # -- answering
 
+    @property
+    def listening(self) -> bool:
+        """True when some folder's socket is open."""
+        return bool(self._listening)
+
     def _serve(self, conn: socket.socket, folder: Folder) -> None:
+        self.last_used = time.monotonic()
         with conn:
             conn.setblocking(True)
             conn.settimeout(READ_TIMEOUT_S)

@@ -1,5 +1,5 @@
-"""The `nearcode` command: index, search, similar, status, trust, serve, duplicates, train,
-eval, models.
+"""The `nearcode` command: index, search, similar, status, trust, serve, watch, duplicates,
+train, eval, models.
 
 Every command prints human-readable text by default and JSON with --json. Bad input ends with
 one line on stderr and a non-zero exit code, never a traceback (NEARCODE_DEBUG=1 shows it).
@@ -47,9 +47,9 @@ def _groups(command: str | None) -> tuple[ModuleType, ...]:
     if command in ("search", "similar"):
         return (search,)
     # imported here: they load numpy, SQLite, the model's runtime at their own import
-    from . import duplicates, index, mcp, serve, train
+    from . import duplicates, index, mcp, serve, train, watch
 
-    return (index, search, serve, mcp, train, duplicates)
+    return (index, search, serve, watch, mcp, train, duplicates)
 
 
 def _subparsers(sub: Any) -> list[argparse.ArgumentParser]:
