@@ -10,6 +10,8 @@ things: the model at intent ("remove duplicates keeping order"), words at near-c
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import textwrap
 import threading
@@ -201,9 +203,17 @@ class Retriever:
         is often a class or a constant, and shared/bench C fell 0.540 -> 0.522 with them."""
         best: dict[tuple[Path, str, int], tuple[float, Hit, Definition]] = {}
         states: dict[Path, dict[str, FileState]] = {}  # one read per folder, not one per hit
-        for h in ranked:
+        # the best score still to come: with priors of at most 1 and no likeness, a definition
+        # never scores above its best chunk, so once `limit` chosen ones beat every chunk left,
+        # the rest need no outline (the answer is the same)
+        left = list(itertools.accumulate((h.score for h in reversed(ranked)), max))[::-1]
+        for i, h in enumerate(ranked):
             if likeness is not None and len(best) >= max(LIKENESS_POOL, 2 * limit):
                 break  # the likeness re-orders the best definitions, not every one
+            if likeness is None and len(best) >= limit and _kth(best, limit) > left[i]:
+                chosen = _chosen(best, limit, chunks)
+                if len(chosen) == limit and chosen[-1][0] > left[i]:
+                    break
             d = self._outline(h, states).at(h.chunk_id)
             if d is None:  # changed since it was ranked: skip it
                 continue
@@ -218,21 +228,10 @@ class Retriever:
                     score += LIKENESS_WEIGHT * resemblance(likeness, code_tokens(d.text))
                 best[ident] = (score * prior, h, d)
         out: list[Hit] = []
-        # equal scores (copies of one text) in file order, not in the order of chunk ids,
-        # which depend on the index's history
-        for score, h, d in sorted(best.values(),
-                                  key=lambda x: (-x[0], str(x[1].root), x[1].path,
-                                                 x[1].start_line)):
+        for score, h, d, start, end in _chosen(best, limit, chunks):
             own = d.whole and not chunks
-            hit = replace(h, start_line=d.start_line if own else h.start_line,
-                          end_line=d.end_line if own else h.end_line, symbol=d.name,
-                          kind=d.kind, text=d.text if own else h.text, role=d.role, score=score)
-            if not any(o.root == hit.root and o.path == hit.path
-                       and o.start_line <= hit.end_line and hit.start_line <= o.end_line
-                       for o in out):
-                out.append(hit)
-            if len(out) == limit:
-                break
+            out.append(replace(h, start_line=start, end_line=end, symbol=d.name, kind=d.kind,
+                               text=d.text if own else h.text, role=d.role, score=score))
         return out
 
     def _outline(self, h: Hit, states: dict[Path, dict[str, FileState]]) -> Outline:
@@ -310,6 +309,32 @@ def by_likeness(code: str, hits: Sequence[Hit]) -> list[Hit]:
     rescored = [replace(h, score=h.score + lexical_similarity(query, code_tokens(h.text)))
                 for h in hits]
     return sorted(rescored, key=lambda h: (-h.score, str(h.root), h.path, h.start_line))
+
+
+_Scored = tuple[float, Hit, Definition]
+
+
+def _chosen(best: dict[Any, _Scored], limit: int, chunks: bool
+            ) -> list[tuple[float, Hit, Definition, int, int]]:
+    """The definitions that make the answer, with their lines: by score (equal scores, copies of
+    one text, in file order: not by chunk ids, which depend on the index's history), none
+    overlapping a better one of its file, at most `limit`."""
+    out: list[tuple[float, Hit, Definition, int, int]] = []
+    for score, h, d in sorted(best.values(),
+                              key=lambda x: (-x[0], str(x[1].root), x[1].path, x[1].start_line)):
+        own = d.whole and not chunks
+        start, end = (d.start_line, d.end_line) if own else (h.start_line, h.end_line)
+        if not any(o[1].root == h.root and o[1].path == h.path and o[3] <= end and start <= o[4]
+                   for o in out):
+            out.append((score, h, d, start, end))
+        if len(out) == limit:
+            break
+    return out
+
+
+def _kth(best: dict[Any, _Scored], k: int) -> float:
+    """The k-th best score of `best` (before overlaps are taken out: an upper bound)."""
+    return heapq.nlargest(k, (v[0] for v in best.values()))[-1]
 
 
 def _pool(limit: int) -> int:
