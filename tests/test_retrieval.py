@@ -204,6 +204,43 @@ def test_similar_gives_as_many_hits_as_asked_beyond_the_likeness_pool(tmp_path: 
     ws.close()
 
 
+def test_definitions_stop_early_with_the_same_answer(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search reads outlines only until the answer is settled; with the stop disabled (the
+    k-th score bound never beats what is left) every answer is the same, with more outlines
+    read."""
+    # implementation a little below tests, classes and one-liners by its words, above them
+    # once the priors count: a stop that ignored the priors would answer otherwise
+    code = {f"pkg/m{i}.py": "".join(
+        f"def {verb}_{noun}_{i}(x):\n    y = x.{verb}({noun!r})\n    return y or x\n\n\n"
+        for verb in ("parse", "render", "load") for noun in ("page", "row")) for i in range(12)}
+    tests = {f"tests/test_m{i}.py": f"def test_parse_page_row_{i}():\n"
+             f"    assert parse_page_{i}(parse_row_{i}(1))\n" for i in range(8)}
+    classes = {f"pkg/c{i}.py": f"class PageRowParser{i}:\n    page = 1\n    row = 2\n    "
+               f"parse = None\n" for i in range(6)}
+    thin = {f"pkg/t{i}.py": f"def parse_page_row_{i}(x):\n    return x\n" for i in range(6)}
+    root = write_tree(tmp_path / "ws", code | tests | classes | thin)
+    ws = Workspace([root], Settings(model="fake"), embedder=FakeEmbedder())
+    ws.sync()
+    queries = ["parse a page", "render rows", "load", "parse page 3 row", "page row parser"]
+    calls = []
+    real = ws.retriever._outline
+
+    def counted(h, states):  # type: ignore[no-untyped-def]
+        calls.append(h.chunk_id)
+        return real(h, states)
+
+    monkeypatch.setattr(ws.retriever, "_outline", counted)
+    stopped = [[ws.retriever.search(q, k) for k in (1, 3, 5, 10)] for q in queries]
+    with_stop = len(calls)
+    calls.clear()
+    monkeypatch.setattr(retrieval, "_kth", lambda best, k: float("-inf"))
+    whole = [[ws.retriever.search(q, k) for k in (1, 3, 5, 10)] for q in queries]
+    assert stopped == whole
+    assert with_stop < len(calls)
+    ws.close()
+
+
 def test_similar_reads_the_whole_definition_not_its_best_chunk(tmp_path: Path) -> None:
     # A function long enough to be cut into several chunks: findSimilar's query is a whole
     # function, so a definition gains how alike its WHOLE text reads to the query
