@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..index.folder import Folder
@@ -131,28 +132,24 @@ class IndexService:
                 pending = max(pending, 1)
         files, chunks = self.ws.counts()
         return Status("indexing" if busy else "idle", files, chunks, pending,
-                      self.ws.embedder.model_id, max(0, chunks - self._unembedded()))
-
-    def _unembedded(self) -> int:
-        return sum(f.store.unembedded_count() for f in self.ws.folders)
+                      self.ws.embedder.model_id, max(0, chunks - self.ws.unembedded()))
 
     def wait_written(self, timeout: float) -> bool:
         """Block until every change queued is written, with its words at least (vectors may
         still be filling in): what answers to the CLI wait for."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._work or (self._running and not self._embedding):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
+        return self._wait(lambda: bool(self._work) or (self._running and not self._embedding),
+                          timeout)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no work is queued or running, every chunk embedded (tests, CLI)."""
+        return self._wait(lambda: self._running or bool(self._work) or self._filling, timeout)
+
+    def _wait(self, busy: Callable[[], bool], timeout: float) -> bool:
+        """Block while `busy()` (read under the lock), at most `timeout` seconds; False when
+        it still is."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._running or self._work or self._filling:
+            while busy():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -252,7 +249,7 @@ class IndexService:
             n = folder.indexer.embed_pending()
             if n:
                 self._embedded += n
-                total = self._embedded + self._unembedded()
+                total = self._embedded + self.ws.unembedded()
                 self.sink.report(Progress(self._embedded, total, reason=folder.indexer.reason,
                                           stage="embedding"))
                 return

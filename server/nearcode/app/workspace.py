@@ -94,6 +94,10 @@ class Workspace:
             files, chunks = files + f, chunks + c
         return files, chunks
 
+    def unembedded(self) -> int:
+        """Chunks without a vector yet (found by their words until they have one)."""
+        return sum(folder.store.unembedded_count() for folder in self.folders)
+
     def close(self) -> None:
         for folder in self.folders:
             folder.store.close()

@@ -22,8 +22,7 @@ import onnxruntime as ort
 
 from . import bert_onnx
 from .base import ModelError, quiet_transformers
-
-OPSET = 17
+from .bert_onnx import OPSET  # the torch export and the direct writer make the same graphs
 
 
 def build(folder: Path, dest: Path, recipe: str) -> None:

@@ -285,7 +285,7 @@ class NearcodeTools:
         with self._calls:
             ws, notes = self._workspace()
             files, chunks = ws.counts()
-            embedded = chunks - sum(f.store.unembedded_count() for f in ws.folders)
+            embedded = chunks - ws.unembedded()
             by_server = served(ws)
             db = ws.folders[0].store.path
         state = "indexing" if not self._initial.is_set() else "idle"

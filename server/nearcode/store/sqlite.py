@@ -33,6 +33,7 @@ from .sqlite_db import (
     decode_matrix,
     decode_vectors,
     encode_vector,
+    in_parts,
     vector_blob,
 )
 from .sqlite_schema import FTS_SQL, MIGRATIONS
@@ -186,9 +187,7 @@ class Store(ChunkReads):
         """Vectors already computed for these chunk hashes (`replace_file` marks them used)."""
         wanted = list(dict.fromkeys(hashes))
         out: dict[str, np.ndarray] = {}
-        for i in range(0, len(wanted), 500):
-            part = wanted[i : i + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(wanted):
             rows = self._rows(f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})",
                               part)
             if rows:
@@ -222,11 +221,8 @@ class Store(ChunkReads):
         drop = [r[0] for r in orphans[keep:]]
         if drop:
             with self._write() as db:
-                for i in range(0, len(drop), 500):
-                    part = drop[i : i + 500]
-                    marks = ",".join("?" * len(part))
-                    db.execute(f"DELETE FROM embeddings WHERE hash IN ({marks})",
-                               part)
+                for part, marks in in_parts(drop):
+                    db.execute(f"DELETE FROM embeddings WHERE hash IN ({marks})", part)
         return len(drop)
 
 
@@ -249,9 +245,7 @@ class Store(ChunkReads):
             held, stored = bits.stored_vectors(ids)
             if len(held) == len(set(ids)):
                 return dict(zip(held, decode_matrix(stored), strict=True))
-        for i in range(0, len(ids), 500):
-            part = list(ids[i : i + 500])
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(ids):
             rows = self._rows(
                 f"SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.hash = c.hash"
                 f" WHERE c.id IN ({marks})", part,

@@ -25,9 +25,7 @@ class ChunkReads:
 
     def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         out: dict[int, StoredChunk] = {}
-        for i in range(0, len(ids), 500):
-            part = list(ids[i : i + 500])
-            marks = ",".join("?" * len(part))
+        for part, marks in sqlite_db.in_parts(ids):
             for row in self._rows(f"{self._CHUNK_SQL} WHERE c.id IN ({marks})", part):
                 out[row[0]] = _stored(row)
         return out
@@ -82,6 +80,7 @@ class ChunkReads:
             " ORDER BY f.source = 'buffer' DESC, f.mtime_ns = 0 DESC, f.mtime_ns DESC, c.id"
             " LIMIT ?", (limit,))
         return [_stored(r) for r in rows]
+
 
 class _Unpacked:
     """The `text` of a PackedChunk: given packed, unpacked on its first read (a data

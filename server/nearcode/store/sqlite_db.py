@@ -33,6 +33,7 @@ from ..code.chunking import Chunk
 from .base import FileState, StoreError
 
 VECTOR_DTYPE = np.dtype("<f4")
+PARAMS_PER_QUERY = 500  # values bound in one IN (…), well under SQLite's parameter limit
 
 
 def symbol_name(symbol: str | None) -> str | None:
@@ -123,14 +124,19 @@ def insert_bits(db: sqlite_utils.Database, chunk_id: int | None, vector: np.ndar
                (chunk_id, vector_blob(stored(vector))))
 
 
+def in_parts(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
+    """`values` a part at a time, each with its `?,?,…` placeholders for an IN (…): a
+    statement takes a bounded number of parameters."""
+    for i in range(0, len(values), PARAMS_PER_QUERY):
+        part = list(values[i : i + PARAMS_PER_QUERY])
+        yield part, ",".join("?" * len(part))
+
+
 def attach_bits(db: sqlite_utils.Database, vectors: dict[str, np.ndarray]) -> int:
     """Sign bits for every chunk of these hashes, new to `embeddings` (inside the caller's
     transaction, before they are put there); how many chunks got them."""
-    hashes = list(vectors)
     attached = 0
-    for i in range(0, len(hashes), 500):
-        part = hashes[i : i + 500]
-        marks = ",".join("?" * len(part))
+    for part, marks in in_parts(list(vectors)):
         for chunk_id, h in db.execute(f"SELECT id, hash FROM chunks WHERE hash IN ({marks})",
                                       part).fetchall():
             insert_bits(db, chunk_id, vectors[h])
@@ -141,9 +147,7 @@ def attach_bits(db: sqlite_utils.Database, vectors: dict[str, np.ndarray]) -> in
 def new_hashes(db: sqlite_utils.Database, hashes: Sequence[str]) -> list[str]:
     """Those of `hashes` that `embeddings` does not hold."""
     held: set[str] = set()
-    for i in range(0, len(hashes), 500):
-        part = list(hashes[i : i + 500])
-        marks = ",".join("?" * len(part))
+    for part, marks in in_parts(hashes):
         held.update(r[0] for r in db.execute(
             f"SELECT hash FROM embeddings WHERE hash IN ({marks})", part).fetchall())
     return [h for h in hashes if h not in held]
