@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from helpers import DATA
-from nearcode.app.workspace import Workspace
 from nearcode.cli import main
 from nearcode.cli.options import EXIT_USAGE
 from nearcode.config import default_db_path
+from nearcode.index.indexer import Indexer
 
 FAKE = ["--model", "fake"]
 NEARCODE = Path(sys.executable).with_name("nearcode")
@@ -161,7 +161,7 @@ def test_internal_errors_exit_1_in_one_line(ws: Path, capsys: pytest.CaptureFixt
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(Workspace, "sync", broken)
+    monkeypatch.setattr(Indexer, "sync", broken)
     code, out, err = run(capsys, "search", "x", *FAKE)
     assert code == 1 and not out and "Traceback" not in err
     assert err.strip().splitlines() == [

@@ -22,9 +22,9 @@ NEARCODE = [sys.executable, "-m", "nearcode"]
 
 
 def indexes(cache: Path) -> list[Path]:
-    """Every index file in the cache."""
+    """Every index file in the cache (not the lock files beside them, app/writelock.py)."""
     folder = cache / "indexes"
-    return sorted(folder.iterdir()) if folder.is_dir() else []
+    return sorted(p for p in folder.iterdir() if p.suffix != ".lock") if folder.is_dir() else []
 
 
 def write_files(root: Path, n: int) -> Path:

@@ -62,7 +62,7 @@ def test_a_running_server_keeps_others_to_reading(ws: Workspace) -> None:
     finally:
         leases.release()
     assert not served(ws)
-    assert sync_unless_served(ws).files_indexed == 1
+    assert sync_unless_served(ws).report.files_indexed == 1
     assert ws.counts() == (2, 2)
 
 

@@ -9,14 +9,16 @@ So an index has one writer at a time:
 - `nearcode serve` holds a *shared* lock for as long as it runs (`ServerLeases`): a server
   keeps the index fresh (watcher, open buffers). Two servers on one folder both hold it and
   write as before.
-- A process that only syncs now and then (`nearcode mcp` before each tool call) takes the
-  lock *exclusively* around its sync (`sync_unless_served`), and skips the sync when a server
-  holds the shared lock: it then only reads, what the server keeps up to date. A server
-  starting during such a sync waits for it to finish before its first write.
+- A process that only syncs now and then (`nearcode mcp` before each tool call; the CLI's
+  commands when no server answers them) takes the lock *exclusively* around its sync
+  (`sync_unless_served`), and skips the sync when a server holds the shared lock: it then only
+  reads, what the server keeps up to date. A server starting during such a sync waits for it
+  to finish before its first write.
 
 Locks end with their process (even on `kill -9`). Where `fcntl` is missing (Windows) there is
 no lock: every process syncs, as before. A shared PostgreSQL index has its own advisory locks
-and gets none here.
+and gets none here (only `nearcode index --store` opens one to write; everyone else reads it
+through a local overlay index, which is locked here).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..index.folder import Folder
-from ..index.indexer import Progress
+from ..index.indexer import Progress, Report
 from .workspace import Workspace
 
 try:
@@ -149,7 +151,7 @@ class SyncOutcome:
     keeps it fresh; not touched) or 'busy' (another process was still syncing it)."""
 
     folders: dict[Path, str] = field(default_factory=dict)
-    files_indexed: int = 0
+    report: Report = field(default_factory=Report)  # of the folders synced here
 
     @property
     def served(self) -> bool:
@@ -165,8 +167,9 @@ def sync_unless_served(ws: Workspace, wait_s: float = 120.0,
     with ws.write_lock:
         for folder in ws.folders:
             path = lock_path(folder)
-            if path is None:  # shared index: written by CI, read here
-                outcome.folders[folder.root] = "served"
+            if path is None:  # a shared index opened to be written (`nearcode index --store`):
+                outcome.report.add(folder.indexer.sync(progress))  # its own advisory locks
+                outcome.folders[folder.root] = "synced"
                 continue
             lease = IndexLease(path)
             deadline = time.monotonic() + wait_s
@@ -178,7 +181,7 @@ def sync_unless_served(ws: Workspace, wait_s: float = 120.0,
                 outcome.folders[folder.root] = state
                 continue
             try:
-                outcome.files_indexed += folder.indexer.sync(progress).files_indexed
+                outcome.report.add(folder.indexer.sync(progress))
                 outcome.folders[folder.root] = "synced"
             finally:
                 lease.release()

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ..app.workspace import Workspace
+from ..app.writelock import SyncOutcome, sync_unless_served
 from ..config import Settings, db_path_for
 from ..config import load as load_settings
+from ..errors import Unavailable
 from ..index.folder import check_root
-from ..index.indexer import Progress, Report
+from ..index.indexer import Progress
 from ..index.scope import assess
 from ..store import indexfile
 from ..store.pg_db import is_url
@@ -130,14 +132,25 @@ def _progress_bar(quiet: bool) -> tuple[Callable[[Progress], None], Callable[[],
     return update, (bar.close if bar is not None else lambda: None)
 
 
-def sync(ws: Workspace, quiet: bool = False) -> Report:
+def sync(ws: Workspace, quiet: bool = False) -> SyncOutcome:
     """Bring the index up to date, with progress on stderr (a bar on a terminal unless
-    `quiet`), and log what it did (shown with -v)."""
+    `quiet`), and log what it did (shown with -v). An index that a running `nearcode serve`
+    or `watch` keeps is left to it (writelock.py: two writers would undo each other's work)
+    and read as it is, unless that server embeds with another model: Unavailable then."""
     update, close = _progress_bar(quiet)
     try:
-        report = ws.sync(update)
+        outcome = sync_unless_served(ws, progress=update)
     finally:
         close()
+    report = outcome.report
+    for root, state in outcome.folders.items():
+        if state == "served":
+            check_served_model(ws, root)
+            log.info("%s is kept up to date by a running nearcode server: not indexed here",
+                     root)
+        elif state == "busy":
+            print(f"nearcode: warning: another nearcode process is still indexing {root}; "
+                  "results may miss its latest changes", file=sys.stderr)
     log.info("%s: %d files seen, %d indexed, %d unchanged, %d removed; %d chunks embedded, "
              "%d from cache; %.1fs (model %s)", ", ".join(str(f.root) for f in ws.folders),
              report.files_seen, report.files_indexed, report.files_unchanged,
@@ -148,4 +161,16 @@ def sync(ws: Workspace, quiet: bool = False) -> Report:
         reasons[why] = reasons.get(why, 0) + 1
     for why, n in sorted(reasons.items()):
         log.info("skipped %d file%s: %s", n, "" if n == 1 else "s", why)
-    return report
+    return outcome
+
+
+def check_served_model(ws: Workspace, root: Path) -> None:
+    """Unavailable when the index of `root`, kept by a running server, holds vectors of
+    another model than the one this command loaded (its answers would be noise)."""
+    for folder in ws.folders:
+        held = folder.store.model_id
+        if folder.root == root and held is not None and held != ws.embedder.model_id:
+            raise Unavailable(
+                f"the index of {root} is kept by a running nearcode server with model {held}, "
+                f"but this command loaded {ws.embedder.model_id}: give the server's model "
+                "(--model), or stop the server first")

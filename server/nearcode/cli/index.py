@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from .. import trust
+from ..app.writelock import served
 from ..config import db_path_for
+from ..errors import Unavailable
 from ..index.folder import check_root
 from ..store.base import StoreError
 from ..store.factory import open_store
@@ -45,9 +48,16 @@ def cmd_index(args: argparse.Namespace) -> int:
                 raise StoreError(f"{folder.store.path} cannot be written (a read-only folder); "
                                  "point NEARCODE_CACHE_DIR or --db somewhere writable")
         if args.rebuild:
+            if served(ws):
+                raise Unavailable(f"a running nearcode server keeps the index of "
+                                  f"{ws.folders[0].root}: stop it before --rebuild")
             for folder in ws.folders:
                 folder.store.ensure_model(ws.embedder.model_id, ws.embedder.dim, rebuild=True)
-        report = sync(ws)
+        outcome = sync(ws)
+        report = outcome.report
+        if outcome.served:
+            print(f"nearcode: {ws.folders[0].root} is kept up to date by a running nearcode "
+                  "server; not indexed here", file=sys.stderr)
         files, chunks = ws.counts()
         out = {
             "root": str(ws.folders[0].root), "db": str(ws.folders[0].store.path),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app.workspace import Workspace
+from ..app.writelock import served
 from ..embed import registry
 from ..index.folder import check_root
 from ..train.evaluation import Metrics
@@ -212,10 +213,14 @@ def _reembed(root: Path, result: Any) -> dict[str, Any] | None:
         print(f"nearcode: {root} uses the model {settings.model!r} (its settings), not "
               f"{result.name}: its index is left as it is", file=sys.stderr)
         return None
-    print(f"nearcode: re-embedding {root} with {result.name}…", file=sys.stderr)
     ws = Workspace([root], settings)
     try:
-        report = sync(ws)
+        if served(ws):  # the server reloads the model it is told to use, and re-embeds
+            print(f"nearcode: a running nearcode server keeps the index of {root}; it "
+                  f"re-embeds with {result.name} when it next updates it", file=sys.stderr)
+            return None
+        print(f"nearcode: re-embedding {root} with {result.name}…", file=sys.stderr)
+        report = sync(ws).report
         _, chunks = ws.counts()
     finally:
         ws.close()
