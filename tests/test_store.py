@@ -282,3 +282,27 @@ def test_vectors_read_from_memory_are_the_stored_ones(tmp_path: Path) -> None:
     _write(store, "m9.py", "def other(y):\n    return y\n")  # a new generation: SQLite again
     assert list(store.vectors_of(ids)) == sorted(ids)
     store.close()
+
+
+def test_sign_bit_distances_and_the_nearest_of_them() -> None:
+    rng = np.random.default_rng(7)
+    words = rng.integers(0, 2**63, size=(6, 500), dtype=np.uint64)
+    query = words[:, 3] ^ np.uint64(0b1011)  # 3 bits away from column 3
+    expected = np.array([sum(bin(int(w) ^ int(q)).count("1") for w, q in zip(col, query,
+                                                                             strict=True))
+                         for col in words.T])
+    assert np.array_equal(bits.hamming(words, query), expected)
+    as_bytes = np.ascontiguousarray(words.T).view(np.uint8).reshape(500, 48).T
+    assert np.array_equal(bits.hamming(np.ascontiguousarray(as_bytes),
+                                       np.ascontiguousarray(query).view(np.uint8)), expected)
+    for want in (1, 7, 50, 499):
+        got = bits.nearest_positions(expected, want)
+        assert len(got) == want == len(set(got.tolist()))
+        # every position left out is at least as far as every one kept; ties in position order
+        assert expected[got].max() <= np.delete(expected, got).min()
+        cut = expected[got].max()
+        tied = np.flatnonzero(expected == cut)
+        assert set(got.tolist()) >= set(np.flatnonzero(expected < cut).tolist())
+        assert set(got.tolist()) & set(tied.tolist()) == set(tied[: want - (expected < cut).sum()]
+                                                              .tolist())
+    assert bits.nearest_positions(expected, 1).tolist() == [3]

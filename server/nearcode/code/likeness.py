@@ -83,16 +83,10 @@ def code_tokens(text: str) -> Tokens:
     for tok in _TOKEN.findall("\n".join(kept)):
         first = tok[0]
         if first.isalpha() or first == "_":
-            low = tok.lower()
-            if low in KEYWORDS:
-                words.append(low)
-                shape.append(low)
-            else:
-                parts = split_identifier(tok) or [low]
-                words.extend(parts)
-                shape.append("$")
-                names.extend(w for w in parts
-                             if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
+            parts, kind, named = _identifier(tok)
+            words.extend(parts)
+            shape.append(kind)
+            names.extend(named)
         elif first.isdigit():
             words.append(tok)
             shape.append("0")
@@ -103,6 +97,19 @@ def code_tokens(text: str) -> Tokens:
             words.append(tok)
             shape.append(tok)
     return Tokens(tuple(words), tuple(shape), len(kept), tuple(names))
+
+
+@lru_cache(maxsize=1 << 14)
+def _identifier(tok: str) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """An identifier token's words, its shape token and its words for the word bag (none for
+    a keyword). Kept: code repeats its identifiers, and splitting them was a third of
+    `code_tokens`."""
+    low = tok.lower()
+    if low in KEYWORDS:
+        return (low,), low, ()
+    parts = tuple(split_identifier(tok)) or (low,)
+    return parts, "$", tuple(w for w in parts
+                             if (w[0].isalpha() or w[0] == "_") and w not in KEYWORDS)
 
 
 def shingles(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:

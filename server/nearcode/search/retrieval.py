@@ -324,7 +324,7 @@ def _chosen(best: dict[Any, _Scored], limit: int, chunks: bool
                               key=lambda x: (-x[0], str(x[1].root), x[1].path, x[1].start_line)):
         own = d.whole and not chunks
         start, end = (d.start_line, d.end_line) if own else (h.start_line, h.end_line)
-        if not any(o[1].root == h.root and o[1].path == h.path and o[3] <= end and start <= o[4]
+        if not any(o[3] <= end and start <= o[4] and o[1].path == h.path and o[1].root == h.root
                    for o in out):
             out.append((score, h, d, start, end))
         if len(out) == limit:

@@ -114,5 +114,14 @@ class PackedChunk(StoredChunk):
 
 
 def _stored(row: Sequence[Any]) -> StoredChunk:
-    """A chunk from a row of `ChunkReads._CHUNK_SQL` (its text unpacked when read)."""
-    return PackedChunk(*row)
+    """A chunk from a row of `ChunkReads._CHUNK_SQL` (its text unpacked when read). Built
+    without the frozen dataclass's __init__ (9 guarded setattrs, 3 µs): an outline reads ~50
+    chunks a file, ~20 files a query at 100k chunks."""
+    c = _new(PackedChunk)
+    d = c.__dict__
+    (d["id"], d["path"], d["language"], d["start_line"], d["end_line"], d["symbol"], d["kind"],
+     d["hash"], d["_packed"]) = row
+    return c
+
+
+_new = object.__new__
