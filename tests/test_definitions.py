@@ -11,9 +11,11 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import pathspec
 import pytest
 from helpers import DATA
 from nearcode.app.workspace import Workspace
+from nearcode.code import roles
 from nearcode.code.chunking import MAX_LINES, chunk_text
 from nearcode.code.roles import DECLARATION, DOC, EXAMPLE, GENERATED, IMPL, TEST, VENDOR, file_role
 from nearcode.config import Settings
@@ -133,6 +135,22 @@ def test_a_jsdoc_comment_a_blank_line_above_stays_with_its_function() -> None:
 ])
 def test_file_roles(path: str, head: str, role: str) -> None:
     assert file_role(path, head) == role
+
+
+def test_role_globs_match_as_gitignore_globs_do() -> None:
+    """roles.py matches each role's globs as one regex: the same paths as pathspec's
+    gitignore matching of the globs one by one, on every path of this repository and on
+    paths at the edges of the globs (a bare folder name, a dotted file at the root)."""
+    repo = Path(__file__).resolve().parent.parent
+    paths = [p.relative_to(repo).as_posix() for p in repo.rglob("*")
+             if "node_modules" not in p.parts and ".git" not in p.parts][:5000]
+    paths += ["test", "a/tests", "tests/x", "spec/x.rb", "x.test.js/y", "lib/a.min.js",
+              "a/node_modules/b/c.js", "docs", "x.d.ts", "a/b_pb2.py", "dist/x.js", "a/vendor"]
+    for role, globs in roles._GLOBS.items():
+        one_by_one = pathspec.GitIgnoreSpec.from_lines(globs)
+        for path in paths:
+            assert bool(roles._spec(role).search(path)) == one_by_one.match_file(path), (role,
+                                                                                        path)
 
 
 # ----------------------------------------------------------------------------- end to end
