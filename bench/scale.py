@@ -25,6 +25,7 @@ completionContext (findSimilar at a position reuses the chunk's stored vector).
     python bench/scale.py synthetic [--chunks 100000] [--queries 100] [--json F] [--markdown F]
     python bench/scale.py tree [--root DIR] [--sample 400] [--json F]
     python bench/scale.py queries --workdir DIR   # queries only, on what `synthetic` left there
+    python bench/scale.py editing --workdir DIR   # the same, each right after a buffer edit
     python bench/scale.py export [--json F]       # the first use of the real model alone
 
 `export` (and the start of `tree`) measures the first use of the model in a fresh cache: the ONNX
@@ -322,6 +323,49 @@ def run_queries(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ws.close()
 
 
+def run_editing(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The requests right after an edit, as while typing: before each round a random file's
+    buffer gets a new line (the editor's unsaved text, indexed as the server does after
+    BUFFER_DEBOUNCE), then search, findSimilar and completionContext are timed, each once,
+    on the index that edit changed. Every buffer is dropped at the end (the index is left as
+    `synthetic` wrote it)."""
+    tree = work / "tree"
+    paths = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("mod*.py"))
+    embedder = ClusteredEmbedder(max(1, args.chunks // 3), args.seed)
+    ws = Workspace([tree], Settings(model="fake", db_path=str(work / "index.db"),
+                                    watch=False), embedder=embedder)
+    indexer = ws.folders[0].indexer
+    rng = random.Random(args.seed + 2)
+    edited: list[str] = []
+    try:
+        soup = Soup(args.seed + 1)
+        searches = [" ".join(soup.pick(int(soup.rng.integers(3, 8)))) for _ in range(50)]
+        methods = query_methods(ws, tree, paths, searches, args.queries, args.seed)
+        names = list(methods)
+        for i in range(min(3, args.queries)):  # warm, as `queries` does
+            for fn in methods.values():
+                fn(i)
+        times: dict[str, list[float]] = {m: [] for m in names}
+        for i in range(args.queries):
+            rel = rng.choice(paths)
+            text = (tree / rel).read_text(encoding="utf-8")
+            indexer.set_buffer(rel, text + f"\n# edit {i}\n")
+            edited.append(rel)
+            rot = i % len(names)
+            for name in names[rot:] + names[:rot]:
+                t0 = time.perf_counter()
+                methods[name](i)
+                times[name].append((time.perf_counter() - t0) * 1000)
+        files, chunks = ws.folders[0].store.counts()
+        return {"corpus": f"synthetic {args.chunks} chunks, each request after an edit",
+                "index": {"files": files, "chunks": chunks},
+                "latency_ms": {m: percentiles(v) for m, v in times.items()}}
+    finally:
+        for rel in dict.fromkeys(edited):
+            indexer.drop_buffer(rel)
+        ws.close()
+
+
 def encode_rate(texts: list[str]) -> float:
     """Chunks/s of a bare SentenceTransformer.encode of `texts` (the baseline), in a child
     process so that torch's memory does not count as nearcode's."""
@@ -413,7 +457,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("corpus", choices=("synthetic", "tree", "queries", "export"))
+    ap.add_argument("corpus", choices=("synthetic", "tree", "queries", "editing", "export"))
     ap.add_argument("--chunks", type=int, default=100_000, help="synthetic: how many")
     ap.add_argument("--root", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
                     help="tree: where (default: this Python's standard library)")
@@ -432,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv)}
     try:
         run = {"synthetic": run_synthetic, "tree": run_tree, "queries": run_queries,
-               "export": run_export}[args.corpus]
+               "editing": run_editing, "export": run_export}[args.corpus]
         report["result"] = run(args, work)
     finally:
         if tmp is not None:

@@ -295,14 +295,82 @@ def test_sign_bit_distances_and_the_nearest_of_them() -> None:
     as_bytes = np.ascontiguousarray(words.T).view(np.uint8).reshape(500, 48).T
     assert np.array_equal(bits.hamming(np.ascontiguousarray(as_bytes),
                                        np.ascontiguousarray(query).view(np.uint8)), expected)
+    ids = np.arange(500, dtype=np.int64) * 3
+    held = bits.Bits("1", ids, words, 0.0, ids, np.zeros((500, 8), dtype=np.uint8))
+    q = np.array([1.0 if b else -1.0 for w in query for b in
+                  np.unpackbits(np.array([w], dtype=np.uint64).view(np.uint8),
+                                bitorder="little")], dtype=np.float32)
     for want in (1, 7, 50, 499):
-        got = bits.nearest_positions(expected, want)
-        assert len(got) == want == len(set(got.tolist()))
-        # every position left out is at least as far as every one kept; ties in position order
-        assert expected[got].max() <= np.delete(expected, got).min()
-        cut = expected[got].max()
-        tied = np.flatnonzero(expected == cut)
-        assert set(got.tolist()) >= set(np.flatnonzero(expected < cut).tolist())
-        assert set(got.tolist()) & set(tied.tolist()) == set(tied[: want - (expected < cut).sum()]
-                                                              .tolist())
-    assert bits.nearest_positions(expected, 1).tolist() == [3]
+        got = held.nearest(q, want)
+        # the `want` nearest, equal distances at the cut taken by the smallest ids
+        assert got == sorted(ids.tolist(), key=lambda i: (expected[i // 3], i))[:want] or \
+            sorted(got) == sorted(sorted(ids.tolist(), key=lambda i: (expected[i // 3], i))[:want])
+    assert held.nearest(q, 1) == [9]
+
+
+@pytest.mark.parametrize("compact", [4096, 3])
+def test_own_writes_move_the_memory_copies_as_a_reload_would(
+        tmp_path: Path, compact: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After this process's writes the sign bits, stored vectors, file states and counts it
+    holds follow to the new generation without being read again (no reload: the same load
+    time), and equal what a fresh read of the index gives, whether the chunks written since
+    sit beside the arrays read at the load or were folded into them (`compact`); another
+    process's write is read again."""
+    monkeypatch.setattr(bits, "COMPACT", compact)
+    store = _store(tmp_path)
+    rng = random.Random(3)
+    texts = {f"m{i}.py": f"def f{i}(x):\n    return x + {i}\n\nclass C{i}:\n    y = {i}\n"
+             for i in range(8)}
+    for path, text in texts.items():
+        _write(store, path, text)
+    query = EMB.embed_batch(["return x + 3"])[0]
+    store.vector_candidates(query, 3)  # loads the bits
+    store.file_states()
+    store.counts()
+    loaded = store.sign_bits.loaded
+    assert loaded is not None
+
+    lexical_only = chunk_text("def g(y):\n    return y * 7\n", "python", "lex.py")
+    for step in range(12):  # rewrites (ids reused or not), deletions, new files, the lexical tier
+        path = rng.choice([*texts, f"new{step}.py"])
+        kind = rng.choice(["write", "write", "delete", "touch", "lexical"])
+        if kind == "write":
+            _write(store, path, f"def h{step}(z):\n    return z - {step}\n" * rng.randint(1, 3))
+        elif kind == "delete":
+            store.delete_file(path)
+        elif kind == "touch":
+            store.touch_file(path, 99, 12345)
+        else:
+            store.replace_file(FileState("lex.py", 9, 2, f"s{step}", "disk"), "python",
+                               lexical_only, {})
+        held = store.sign_bits.loaded
+        assert held is not None and held.loaded_at == loaded.loaded_at  # followed, not reloaded
+        assert held.generation == store.meta("generation")
+    store.put_vectors(dict(zip([c.hash for c in lexical_only],
+                               EMB.embed_batch([c.embed_text for c in lexical_only]),
+                               strict=True)))
+    held = store.sign_bits.loaded
+    assert held is not None and held.loaded_at == loaded.loaded_at
+    followed = (store.file_states(), store.counts(), store.vector_candidates(query, 5))
+
+    fresh = Store(tmp_path / "index.db")  # reads everything anew
+    assert (fresh.file_states(), fresh.counts(), fresh.vector_candidates(query, 5)) == followed
+    new = fresh.sign_bits.loaded
+    assert new is not None and new.loaded_at != loaded.loaded_at
+    if compact > 100:  # every chunk written since the load sits beside the arrays
+        assert held.extra is not None and len(held.extra.ids) > compact // 1000
+    else:  # folded in every few writes
+        assert held.extra is None or len(held.extra.ids) <= compact
+    folded = held.folded()
+    assert np.array_equal(new.ids, folded.ids) and np.array_equal(new.words, folded.words)
+    assert np.array_equal(new.vector_ids, folded.vector_ids)
+    assert np.array_equal(new.vectors, folded.vectors)
+    some = [int(i) for i in new.vector_ids[::2]] + [10_000]
+    assert held.stored_vectors(some)[0] == new.stored_vectors(some)[0]
+    assert np.array_equal(held.stored_vectors(some)[1], new.stored_vectors(some)[1])
+
+    _write(fresh, "other.py", "def other(q):\n    return q\n")  # another process writes
+    assert store.sign_bits.loaded is held  # not followed: read again when asked
+    assert store.counts() == fresh.counts() and store.file_states() == fresh.file_states()
+    fresh.close()
+    store.close()

@@ -31,6 +31,7 @@ from pysqlite3 import dbapi2 as sqlite3
 from ..code import lexical
 from ..code.chunking import Chunk
 from .base import FileState, StoreError
+from .bits import Change
 
 VECTOR_DTYPE = np.dtype("<f4")
 PARAMS_PER_QUERY = 500  # values bound in one IN (…), well under SQLite's parameter limit
@@ -83,17 +84,21 @@ def stored(vector: np.ndarray) -> np.ndarray:
     return vec
 
 
-def bump_generation(db: sqlite_utils.Database) -> None:
-    """Mark a change of chunks (inside the writing transaction), for the in-memory bits."""
+def bump_generation(db: sqlite_utils.Database) -> str:
+    """Mark a change of chunks (inside the writing transaction), for what readers hold in
+    memory per generation; returns the new one (the one before is one less: the transaction
+    holds the write lock)."""
     db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key)"
                " DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+    return str(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
 
 def write_file(db: sqlite_utils.Database, state: FileState, language: str,
-               chunks: Sequence[Chunk], vectors: dict[str, np.ndarray], now: float) -> None:
+               chunks: Sequence[Chunk], vectors: dict[str, np.ndarray], now: float) -> Change:
     """Replace a file's rows: its row in `files`, its chunks, their words and the sign bits of
     the chunks `vectors` has a vector for (inside the caller's transaction)."""
-    file_id = delete_file(db, state.path)
+    file_id, removed = delete_file(db, state.path)
+    change = Change(removed=removed, chunks=len(chunks), files=0 if file_id else 1)
     cur = db.execute(
         "INSERT INTO files (id, path, language, size, mtime_ns, sha256, source, indexed_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -110,18 +115,25 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
             (file_id, c.start_line, c.end_line, c.symbol, symbol_name(c.symbol), c.kind,
              c.language, c.hash, pack_text(c.text)),
         )
-        chunk_id = cur.lastrowid
+        chunk_id = int(cur.lastrowid or 0)
         db.execute("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
                    fts_row(chunk_id, c.symbol, c.path, c.text))
         vector = vectors.get(c.hash)
         if vector is not None:
-            insert_bits(db, chunk_id, vector)
+            change.added.append(insert_bits(db, chunk_id, vector))
+    return change
 
 
-def insert_bits(db: sqlite_utils.Database, chunk_id: int | None, vector: np.ndarray) -> None:
-    """A chunk's sign bits, of its vector as stored: the same whether embedded now or cached."""
+def insert_bits(db: sqlite_utils.Database, chunk_id: int, vector: np.ndarray
+                ) -> tuple[int, bytes, bytes]:
+    """A chunk's sign bits, of its vector as stored: the same whether embedded now or cached.
+    Returns what bits.Bits holds of it: (id, its sign bits as vec0 packs them, the vector as
+    stored)."""
+    code = encode_vector(vector)
+    value = decode_vectors([code])[0]
     db.execute("INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
-               (chunk_id, vector_blob(stored(vector))))
+               (chunk_id, vector_blob(value)))
+    return chunk_id, np.packbits(value > 0, bitorder="little").tobytes(), code
 
 
 def in_parts(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
@@ -132,15 +144,15 @@ def in_parts(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
         yield part, ",".join("?" * len(part))
 
 
-def attach_bits(db: sqlite_utils.Database, vectors: dict[str, np.ndarray]) -> int:
+def attach_bits(db: sqlite_utils.Database, vectors: dict[str, np.ndarray]
+                ) -> list[tuple[int, bytes, bytes]]:
     """Sign bits for every chunk of these hashes, new to `embeddings` (inside the caller's
-    transaction, before they are put there); how many chunks got them."""
-    attached = 0
+    transaction, before they are put there); what each chunk got (`insert_bits`)."""
+    attached = []
     for part, marks in in_parts(list(vectors)):
         for chunk_id, h in db.execute(f"SELECT id, hash FROM chunks WHERE hash IN ({marks})",
                                       part).fetchall():
-            insert_bits(db, chunk_id, vectors[h])
-            attached += 1
+            attached.append(insert_bits(db, chunk_id, vectors[h]))
     return attached
 
 
@@ -153,11 +165,12 @@ def new_hashes(db: sqlite_utils.Database, hashes: Sequence[str]) -> list[str]:
     return [h for h in hashes if h not in held]
 
 
-def delete_file(db: sqlite_utils.Database, path: str) -> int | None:
-    """Delete a file's rows (inside the caller's transaction); returns its id, if it had one."""
+def delete_file(db: sqlite_utils.Database, path: str) -> tuple[int | None, list[int]]:
+    """Delete a file's rows (inside the caller's transaction); returns its id, if it had one,
+    and the ids of the chunks it had."""
     row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
     if row is None:
-        return None
+        return None, []
     file_id = row[0]
     ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
     # the words each row was indexed with, derived again (see FTS_SQL)
@@ -168,7 +181,7 @@ def delete_file(db: sqlite_utils.Database, path: str) -> int | None:
         db.execute("DELETE FROM vec_bits WHERE rowid = ?", (chunk_id,))
     db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
     db.execute("DELETE FROM files WHERE id = ?", (file_id,))
-    return int(file_id)
+    return int(file_id), ids
 
 
 class Connections:
