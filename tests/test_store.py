@@ -374,3 +374,28 @@ def test_own_writes_move_the_memory_copies_as_a_reload_would(
     assert store.counts() == fresh.counts() and store.file_states() == fresh.file_states()
     fresh.close()
     store.close()
+
+
+def test_word_counts_follow_own_writes_by_the_terms_fts5_indexes(tmp_path: Path) -> None:
+    """After a write of this process the cached document frequencies move to the new generation:
+    the words of the chunks written or deleted are counted again, and so is every query word
+    that FTS5 indexes as the same term (it stems: `parsing` counts chunks holding `parses`);
+    every other count is kept, and every count equals a fresh store's."""
+    store = _store(tmp_path)
+    _write(store, "a.py", "def parse_header(text):\n    return text.split(':')\n")
+    _write(store, "b.py", "def render_page(page):\n    return page.title\n")
+    words = ["parsing", "parse", "render", "title", "header", "split"]
+    before = {w: store.document_frequency(w) for w in words}
+    assert before["parsing"] == before["parse"] == 1  # one term: "pars"
+    _write(store, "c.py", "def parses_body(body):\n    return body.strip()\n")
+    assert store.fts._df_generation == store.meta("generation")  # followed, not cleared
+    assert {"render", "title", "header", "split"} <= set(store.fts._df)  # kept
+    assert not {"parsing", "parse"} & set(store.fts._df)  # same term as `parses`
+    store.delete_file("b.py")
+    assert "render" not in store.fts._df and "header" in store.fts._df
+    fresh = Store(tmp_path / "index.db")
+    after = {w: store.document_frequency(w) for w in words}
+    assert after == {w: fresh.document_frequency(w) for w in words}
+    assert after["parsing"] == 2 and after["render"] == 0
+    fresh.close()
+    store.close()

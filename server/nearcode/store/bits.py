@@ -34,6 +34,7 @@ class Change:
     added: list[tuple[int, bytes, bytes]] = field(default_factory=list)  # id, bits, vector
     chunks: int = 0  # chunks written, with a vector or not
     files: int = 0  # files added (1), deleted (-1) or neither (0)
+    words: set[str] = field(default_factory=set)  # the indexed words of the chunks gone and new
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..code import lexical
 from .base import Filter, StoreError
+from .sqlite_schema import TOKENIZE
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ COMMON_WORD = 0.25  # share of chunks above which a query word is too common to 
 # postings add up to at most POSTINGS (and at least MIN_WORDS of them).
 POSTINGS = int(os.environ.get("NEARCODE_FTS_POSTINGS", "2000"))
 MIN_WORDS = 4
+STEM_BATCH = 400  # words stemmed in one statement (two parameters each)
+MAX_STEMS = 200_000  # stems kept, then forgotten and worked out again
 
 Rows = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
 
@@ -43,6 +47,9 @@ class FullText:
         self._chunk_count = chunk_count
         self._df: dict[str, tuple[int, bool]] = {}  # word -> (count, exact)
         self._df_generation: str | None = None
+        self._lock = threading.Lock()  # the counts are read by queries, moved on by writes
+        self._stems: dict[str, tuple[str, ...]] = {}  # word -> the terms FTS5 indexes it as
+        self._stem_lock = threading.Lock()
 
     def document_frequency(self, word: str, cap: int | None = None) -> int:
         """How many chunks hold `word`, counted up to `cap` (a count of `cap` means "at
@@ -55,17 +62,67 @@ class FullText:
 
     def _refresh(self) -> None:
         """Forget the counts when the index changed (read once per query, not per word: a
-        code query has ~100 words)."""
+        code query has ~100 words), unless `follow` moved them on."""
         generation = self._generation()
-        if self._df_generation != generation:
-            self._df.clear()
-            self._df_generation = generation
+        with self._lock:
+            if self._df_generation != generation:
+                self._df.clear()
+                self._df_generation = generation
+
+    def follow(self, before: str, after: str, words: set[str]) -> None:
+        """Move the counts from generation `before` to `after`, one write of this process that
+        added or removed chunks holding `words` (as indexed): forget the counts of the query
+        words that FTS5 indexes as one of the same terms (it stems: `parsing` and `parses` are
+        both `pars`), keep the rest. Counts of any other generation are left to `_refresh`."""
+        with self._lock:
+            if self._df_generation != before:
+                return
+            cached = set(self._df)
+        stems = self.stems(words | cached) if words else {w: () for w in cached}
+        changed = {term for w in words for term in stems[w]}
+        with self._lock:
+            if self._df_generation != before:
+                return
+            for word in list(self._df):  # counted meanwhile: maybe before the write, forget it
+                if word not in cached or changed.intersection(stems[word]):
+                    del self._df[word]
+            self._df_generation = after
+
+    def stems(self, words: set[str]) -> dict[str, tuple[str, ...]]:
+        """The terms FTS5 indexes each word as, by its own tokenizer (a temporary table of
+        this connection: Python has no Porter stemmer here); kept, as they never change."""
+        with self._stem_lock:
+            return self._stems_of(words)
+
+    def _stems_of(self, words: set[str]) -> dict[str, tuple[str, ...]]:
+        if len(self._stems) > MAX_STEMS:
+            self._stems.clear()
+        todo = [w for w in words if w not in self._stems]
+        found: dict[str, tuple[str, ...]] = {}
+        for start in range(0, len(todo), STEM_BATCH):
+            part = todo[start : start + STEM_BATCH]
+            self._rows(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.nc_stems USING fts5(w,"
+                       f" tokenize = '{TOKENIZE}')", ())
+            self._rows("CREATE VIRTUAL TABLE IF NOT EXISTS temp.nc_stem_terms USING"
+                       " fts5vocab(temp, nc_stems, 'instance')", ())
+            self._rows("DELETE FROM temp.nc_stems", ())
+            self._rows("INSERT INTO temp.nc_stems (rowid, w) VALUES "
+                       + ",".join("(?, ?)" for _ in part),
+                       [x for i, w in enumerate(part) for x in (i, w)])
+            terms: dict[int, set[str]] = {}
+            for i, term in self._rows("SELECT doc, term FROM temp.nc_stem_terms", ()):
+                terms.setdefault(int(i), set()).add(str(term))
+            for i, w in enumerate(part):
+                found[w] = tuple(sorted(terms.get(i, ())))
+        self._stems.update(found)
+        return {w: found[w] if w in found else self._stems[w] for w in words}
 
     def _count(self, word: str, cap: int | None = None) -> int:
         """`document_frequency` as of the last `_refresh`."""
         known = self._df.get(word)
         if known is not None and (known[1] or (cap is not None and known[0] >= cap)):
             return known[0]
+        counted_at = self._df_generation
         query = lexical.fts_query([word])
         if cap is None:
             rows = self._rows("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
@@ -74,12 +131,15 @@ class FullText:
             rows = self._rows("SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts"
                               " MATCH ? LIMIT ?)", (query, cap))
         count = int(rows[0][0])
-        self._df[word] = (count, cap is None or count < cap)
+        with self._lock:
+            if self._df_generation == counted_at:  # else a write moved the counts on meanwhile
+                self._df[word] = (count, cap is None or count < cap)
         return count
 
     def clear(self) -> None:
-        self._df.clear()
-        self._df_generation = None
+        with self._lock:
+            self._df.clear()
+            self._df_generation = None
 
     def select(self, words: Sequence[str]) -> tuple[list[str], list[str], bool]:
         """(words to search for, words found nowhere, whether the budget cut any). Words in

@@ -184,18 +184,21 @@ class Store(ChunkReads):
     def delete_file(self, path: str) -> None:
         with self._write() as db:
             after = bump_generation(db)
-            file_id, removed = sqlite_db.delete_file(db, path)
-        self._follow(after, Change(removed=removed, files=-1 if file_id else 0), path, None)
+            file_id, removed, words = sqlite_db.delete_file(db, path)
+        self._follow(after, Change(removed=removed, files=-1 if file_id else 0, words=words),
+                     path, None)
 
     def _follow(self, after: str, change: Change, path: str | None = None,
                 state: FileState | None = None) -> None:
-        """Bring what this process holds per generation (sign bits, file states, counts) from
-        the generation before its own write to the one the write made, instead of reading it
-        all again: after an edit at 100k chunks that was 1.2 s (and vec0's ~80 ms a query until
-        then). A cache of any other generation (another process wrote meanwhile) is left to be
-        read again. `state`: the file's state now (None: deleted or unchanged)."""
+        """Bring what this process holds per generation (sign bits, file states, counts, word
+        counts) from the generation before its own write to the one the write made, instead
+        of reading it all again: after an edit at 100k chunks that was 1.2 s (and vec0's
+        ~80 ms a query until then). A cache of any other generation (another process wrote
+        meanwhile) is left to be read again. `state`: the file's state now (None: deleted or
+        unchanged)."""
         before = str(int(after) - 1)
         self.sign_bits.follow(before, after, change)
+        self.fts.follow(before, after, change.words)
         files = self._files
         if files is not None and files[0] == before:
             states = dict(files[1])

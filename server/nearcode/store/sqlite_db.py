@@ -97,8 +97,8 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
                chunks: Sequence[Chunk], vectors: dict[str, np.ndarray], now: float) -> Change:
     """Replace a file's rows: its row in `files`, its chunks, their words and the sign bits of
     the chunks `vectors` has a vector for (inside the caller's transaction)."""
-    file_id, removed = delete_file(db, state.path)
-    change = Change(removed=removed, chunks=len(chunks), files=0 if file_id else 1)
+    file_id, removed, words = delete_file(db, state.path)
+    change = Change(removed=removed, chunks=len(chunks), files=0 if file_id else 1, words=words)
     cur = db.execute(
         "INSERT INTO files (id, path, language, size, mtime_ns, sha256, source, indexed_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -116,8 +116,10 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
              c.language, c.hash, pack_text(c.text)),
         )
         chunk_id = int(cur.lastrowid or 0)
-        db.execute("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)",
-                   fts_row(chunk_id, c.symbol, c.path, c.text))
+        row = fts_row(chunk_id, c.symbol, c.path, c.text)
+        db.execute("INSERT INTO chunks_fts (rowid, symbol, path, body) VALUES (?, ?, ?, ?)", row)
+        for column in row[1:]:
+            change.words.update(column.split())
         vector = vectors.get(c.hash)
         if vector is not None:
             change.added.append(insert_bits(db, chunk_id, vector))
@@ -165,23 +167,27 @@ def new_hashes(db: sqlite_utils.Database, hashes: Sequence[str]) -> list[str]:
     return [h for h in hashes if h not in held]
 
 
-def delete_file(db: sqlite_utils.Database, path: str) -> tuple[int | None, list[int]]:
+def delete_file(db: sqlite_utils.Database, path: str
+                ) -> tuple[int | None, list[int], set[str]]:
     """Delete a file's rows (inside the caller's transaction); returns its id, if it had one,
-    and the ids of the chunks it had."""
+    the ids of the chunks it had and the words they were indexed with."""
     row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
     if row is None:
-        return None, []
+        return None, [], set()
     file_id = row[0]
-    ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))]
     # the words each row was indexed with, derived again (see FTS_SQL)
-    db.execute("INSERT INTO chunks_fts (chunks_fts, rowid, symbol, path, body)"
-               " SELECT 'delete', id, symbol, path, body FROM chunks_fts_source"
-               " WHERE id IN (SELECT id FROM chunks WHERE file_id = ?)", (file_id,))
+    indexed = db.execute("SELECT id, symbol, path, body FROM chunks_fts_source"
+                         " WHERE id IN (SELECT id FROM chunks WHERE file_id = ?)",
+                         (file_id,)).fetchall()
+    db.conn.executemany("INSERT INTO chunks_fts (chunks_fts, rowid, symbol, path, body)"
+                        " VALUES ('delete', ?, ?, ?, ?)", indexed)
+    ids = [r[0] for r in indexed]
+    words = {w for r in indexed for column in r[1:] for w in (column or "").split()}
     for chunk_id in ids:
         db.execute("DELETE FROM vec_bits WHERE rowid = ?", (chunk_id,))
     db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
     db.execute("DELETE FROM files WHERE id = ?", (file_id,))
-    return int(file_id), ids
+    return int(file_id), ids, words
 
 
 class Connections:

@@ -89,9 +89,10 @@ def _m002_symbol_names(db: sqlite_utils.Database) -> None:
 # ranked differently from a fresh one) and to 'rebuild'; BM25 needs none. So the view must
 # yield what was inserted: meta 'fts_terms' records lexical.TERMS_VERSION, and a store opened
 # for writing rebuilds the table when it differs (`check_terms_version`).
+TOKENIZE = "porter unicode61 remove_diacritics 2"  # fts.py stems words with it too
 FTS_SQL = ("CREATE VIRTUAL TABLE chunks_fts USING fts5(symbol, path, body,"
            " content = 'chunks_fts_source', content_rowid = 'id',"
-           " tokenize = 'porter unicode61 remove_diacritics 2')")
+           f" tokenize = '{TOKENIZE}')")
 FTS_SOURCE_SQL = (
     "CREATE VIEW IF NOT EXISTS chunks_fts_source AS SELECT c.id AS id,"
     " nc_index_text(c.symbol) AS symbol, nc_index_text(f.path) AS path,"
