@@ -441,3 +441,22 @@ def test_nested_folders_index_each_file_once(tmp_path: Path) -> None:
         assert ws.folders[0].indexer.filter.name_skip_reason("pkg/inner_mod.py") == "ignored"
     finally:
         ws.close()
+
+
+def test_two_queries_embedded_at_once_are_the_ones_embedded_alone() -> None:
+    """completionContext embeds its two queries at once when the embedder allows it: the same
+    vectors as one after the other, in the order asked, and one after the other when not."""
+    from nearcode.config import Settings
+    from nearcode.embed.fake import FakeEmbedder
+    from nearcode.search.retrieval import Retriever
+
+    class Serial(FakeEmbedder):
+        runs_in_parallel = False
+
+    first, second = "def parse(text):\n    return text", "class Header:\n    name = 'x'"
+    for embedder in (FakeEmbedder(), Serial()):
+        retriever = Retriever([], embedder, Settings(model="fake"))
+        a, b = retriever.embed_queries(first, second)
+        assert np.array_equal(a, retriever.embed_query(first))
+        assert np.array_equal(b, retriever.embed_query(second))
+        assert not np.array_equal(a, b)

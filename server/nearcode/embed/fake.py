@@ -28,6 +28,7 @@ class FakeEmbedder:
     """
 
     batch_size = 64
+    runs_in_parallel = True  # no state: end-to-end tests take the parallel road of real models
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim

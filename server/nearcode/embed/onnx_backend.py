@@ -55,6 +55,10 @@ class OnnxEmbedder:
     `embed_batch`), which takes seconds once per model and machine; later processes reuse them.
     """
 
+    # session.run, and the tokenizer (set up once, never changed after), take calls from two
+    # threads at once (search/retrieval.py embeds completion context's two queries so)
+    runs_in_parallel = True
+
     def __init__(self, folder: Path, name: str, quantized: bool = True) -> None:
         self.folder = folder
         # Each text runs alone: dynamic int8 scales activations per run, so in a batch a text's

@@ -156,9 +156,8 @@ def completion_context(
     language = language_for_path(rel) or "text"
     lines = text.split("\n")
     prefix_lines = lines[:line] + [lines[line][:character] if line < len(lines) else ""]
-    near = ws.retriever.embed_query("\n".join(prefix_lines[-NEAR_LINES:]))
     mid_text = "\n".join(prefix_lines[-MID_LINES:])
-    mid = ws.retriever.embed_query(mid_text)
+    near, mid = ws.retriever.embed_queries("\n".join(prefix_lines[-NEAR_LINES:]), mid_text)
     store = folder.store
 
     candidates = import_candidates(store, rel, language, "\n".join(prefix_lines),
