@@ -4,7 +4,8 @@ The sign bits are also held in memory (48 bytes a chunk at 384 dims: ~5 MB for 1
 where numpy counts bits faster than a vec0 KNN query with a large k; so are the stored int8
 vectors (388 bytes a chunk: ~39 MB for 100k), which re-scoring reads 400 at a time (from
 SQLite that was 5-10 ms a query at 100k chunks, from memory ~0.3). The index's `generation`
-(sqlite_db.py) tells when to reload them.
+(sqlite_db.py) tells when they are stale: a write of this process moves them on itself
+(`SignBits.follow`, a `Change`), one of another process has them read again.
 Coarse: the hamming distance of sign bits picks candidates; exact: `rescore` ranks them by the
 cosine of their float vectors.
 """
