@@ -35,10 +35,14 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.), for fusing other lists
 POOL = 50  # candidates taken from each ranking before fusion
-# definitions (the best of the fused ranking) that findSimilar re-orders by how alike the code
-# reads: 10, 20, 30 or all of them score alike on bench/clones and shared/bench B; scoring all
-# cost 10-15 ms a request at 100k chunks (bench/clones/results/sweeps.md, likeness-defs)
+# findSimilar ranks the best chunks of LIKENESS_POOL definitions' worth (CHUNKS_PER_HIT each),
+# then re-orders the best LIKENESS_PER_HIT x limit of those definitions (at least LIKENESS_MIN)
+# by how alike the code reads: for 10 hits, the best 20, 15 or 11 score alike on every package
+# and stratum of bench/clones, as did all of them against 20; scoring all cost 10-15 ms a
+# request at 100k chunks (bench/clones/results/sweeps.md, likeness-defs, likeness-per-hit)
 LIKENESS_POOL = 20
+LIKENESS_PER_HIT = 1.5
+LIKENESS_MIN = 10
 # findSimilar, measured leave-one-package-out on bench/clones (eight packages nobody tuned on,
 # four languages; README there): how much how-alike-the-code-reads (likeness.resemblance of the
 # query and each candidate DEFINITION's whole text) adds to the fused score (1.0 -> 1.5 lowered
@@ -220,7 +224,8 @@ class Retriever:
         # the rest need no outline (the answer is the same)
         left = list(itertools.accumulate((h.score for h in reversed(ranked)), max))[::-1]
         for i, h in enumerate(ranked):
-            if likeness is not None and len(best) >= max(LIKENESS_POOL, 2 * limit):
+            if likeness is not None and len(best) >= max(LIKENESS_MIN,
+                                                          round(LIKENESS_PER_HIT * limit)):
                 break  # the likeness re-orders the best definitions, not every one
             if likeness is None and len(best) >= limit and _kth(best, limit) > left[i]:
                 chosen = _chosen(best, limit, chunks)
