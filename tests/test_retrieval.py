@@ -16,16 +16,14 @@ from nearcode.code.likeness import code_tokens, lexical_similarity, resemblance
 from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder, fake_tokens
 from nearcode.search import retrieval
+from nearcode.search.fusion import RRF_K, fuse_scores, rrf
 from nearcode.search.retrieval import (
     LIKENESS_POOL,
     LIKENESS_WEIGHT,
-    RRF_K,
     SEARCH_WEIGHTS,
     SIMILAR_QUERY_TERMS,
     SIMILAR_WEIGHTS,
     Hit,
-    fuse_scores,
-    rrf,
 )
 from nearcode.search.similar import similar_at
 
@@ -190,8 +188,8 @@ def test_similar_tells_near_identical_siblings_apart_by_their_tokens(tmp_path: P
 
 
 def test_similar_gives_as_many_hits_as_asked_beyond_the_likeness_pool(tmp_path: Path) -> None:
-    """The likeness re-orders only the best definitions (LIKENESS_POOL): a longer list asked
-    for still comes whole."""
+    """The likeness re-orders only the best definitions (LIKENESS_PER_HIT × limit, from a pool
+    of LIKENESS_POOL definitions' chunks): a longer list asked for still comes whole."""
     n = LIKENESS_POOL + 15
     root = write_tree(tmp_path / "ws", {
         f"m{i}.py": f"def scale_{i}(values):\n    return [v * {i} for v in values]\n"

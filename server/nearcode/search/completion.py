@@ -17,7 +17,8 @@ from pathlib import Path, PurePosixPath
 from ..code.languages import language_for_path
 from ..index.folder import Folder
 from ..store.base import IndexStore, StoredChunk
-from .retrieval import Hit, rrf, to_hit
+from .fusion import rrf
+from .retrieval import Hit, to_hit
 from .similar import WorkspaceView
 
 # The code right before the cursor predicts the next call far better than a long window: on the
