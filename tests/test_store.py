@@ -331,11 +331,15 @@ def test_own_writes_move_the_memory_copies_as_a_reload_would(
     assert loaded is not None
 
     lexical_only = chunk_text("def g(y):\n    return y * 7\n", "python", "lex.py")
-    for step in range(12):  # rewrites (ids reused or not), deletions, new files, the lexical tier
+    # rewrites (ids reused or not), copies (vectors from the cache), deletions, new files, the
+    # lexical tier
+    for step in range(16):
         path = rng.choice([*texts, f"new{step}.py"])
-        kind = rng.choice(["write", "write", "delete", "touch", "lexical"])
+        kind = ["write", "copy", "delete", "touch", "lexical"][step % 5]
         if kind == "write":
             _write(store, path, f"def h{step}(z):\n    return z - {step}\n" * rng.randint(1, 3))
+        elif kind == "copy":
+            _write(store, path, texts[rng.choice(sorted(texts))])
         elif kind == "delete":
             store.delete_file(path)
         elif kind == "touch":

@@ -108,6 +108,7 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
     file_id = file_id or cur.lastrowid
     db.conn.executemany("UPDATE embeddings SET used_at = ? WHERE hash = ?",
                         [(now, h) for h in {c.hash for c in chunks}])
+    held = stored_codes(db, [h for h in {c.hash for c in chunks} if h in vectors])
     for c in chunks:
         cur = db.execute(
             "INSERT INTO chunks (file_id, start_line, end_line, symbol, name, kind, language,"
@@ -122,16 +123,26 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
             change.words.update(column.split())
         vector = vectors.get(c.hash)
         if vector is not None:
-            change.added.append(insert_bits(db, chunk_id, vector))
+            change.added.append(insert_bits(db, chunk_id, vector, held.get(c.hash)))
     return change
 
 
-def insert_bits(db: sqlite_utils.Database, chunk_id: int, vector: np.ndarray
-                ) -> tuple[int, bytes, bytes]:
+def stored_codes(db: sqlite_utils.Database, hashes: Sequence[str]) -> dict[str, bytes]:
+    """The stored form of the vectors `embeddings` holds for these hashes."""
+    out: dict[str, bytes] = {}
+    for part, marks in in_parts(hashes):
+        out.update(db.execute(f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})",
+                              part).fetchall())
+    return out
+
+
+def insert_bits(db: sqlite_utils.Database, chunk_id: int, vector: np.ndarray,
+                code: bytes | None = None) -> tuple[int, bytes, bytes]:
     """A chunk's sign bits, of its vector as stored: the same whether embedded now or cached.
     Returns what bits.Bits holds of it: (id, its sign bits as vec0 packs them, the vector as
-    stored)."""
-    code = encode_vector(vector)
+    stored: `code`, the form `embeddings` already holds, else `vector` encoded, the form it
+    will hold; a cached vector encoded again would differ in its last bits)."""
+    code = code if code is not None else encode_vector(vector)
     value = decode_vectors([code])[0]
     db.execute("INSERT INTO vec_bits (rowid, embedding) VALUES (?, vec_quantize_binary(?))",
                (chunk_id, vector_blob(value)))
