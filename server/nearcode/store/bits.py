@@ -80,8 +80,7 @@ class Bits:
         """These bits after `change` (a write of this process), as of `generation`."""
         removed = np.asarray(change.removed, dtype=np.int64)
         added = _rows(change.added, self.words, self.vectors.shape[1])
-        extra = self.extra if self.extra is not None else _rows([], self.words,
-                                                                self.vectors.shape[1])
+        extra = self._extra()
         if len(removed):
             extra = extra.without(removed)
         if len(added.ids):
@@ -94,6 +93,12 @@ class Bits:
                     extra if len(extra.ids) or len(extra.vector_ids) else None)
         return bits.folded() if len(extra.ids) > COMPACT else bits
 
+    def _extra(self) -> Bits:
+        """The chunks written since the load (none: an empty Bits of the same widths)."""
+        if self.extra is not None:
+            return self.extra
+        return _rows([], self.words, self.vectors.shape[1])
+
     def without(self, removed: np.ndarray) -> Bits:
         """These bits (with no `live` or `extra`) less the chunks `removed`."""
         keep, keep_vectors = ~np.isin(self.ids, removed), ~np.isin(self.vector_ids, removed)
@@ -105,8 +110,7 @@ class Bits:
         read)."""
         live = self.live if self.live is not None else slice(None)
         live_vectors = self.live_vectors if self.live_vectors is not None else slice(None)
-        extra = self.extra if self.extra is not None else _rows([], self.words,
-                                                                self.vectors.shape[1])
+        extra = self._extra()
         ids, words = _merged(self.ids[live], self.words[:, live], extra.ids, extra.words)
         vector_ids, vectors = _merged(self.vector_ids[live_vectors], self.vectors[live_vectors].T,
                                       extra.vector_ids, extra.vectors.T, rows=True)

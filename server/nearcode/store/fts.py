@@ -99,12 +99,13 @@ class FullText:
             self._stems.clear()
         todo = [w for w in words if w not in self._stems]
         found: dict[str, tuple[str, ...]] = {}
-        for start in range(0, len(todo), STEM_BATCH):
-            part = todo[start : start + STEM_BATCH]
+        if todo:
             self._rows(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.nc_stems USING fts5(w,"
                        f" tokenize = '{TOKENIZE}')", ())
             self._rows("CREATE VIRTUAL TABLE IF NOT EXISTS temp.nc_stem_terms USING"
                        " fts5vocab(temp, nc_stems, 'instance')", ())
+        for start in range(0, len(todo), STEM_BATCH):
+            part = todo[start : start + STEM_BATCH]
             self._rows("DELETE FROM temp.nc_stems", ())
             self._rows("INSERT INTO temp.nc_stems (rowid, w) VALUES "
                        + ",".join("(?, ?)" for _ in part),

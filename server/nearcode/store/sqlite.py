@@ -217,15 +217,10 @@ class Store(ChunkReads):
 
     def cached_vectors(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Vectors already computed for these chunk hashes (`replace_file` marks them used)."""
-        wanted = list(dict.fromkeys(hashes))
-        out: dict[str, np.ndarray] = {}
-        for part, marks in in_parts(wanted):
-            rows = self._rows(f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})",
-                              part)
-            if rows:
-                out.update(zip([r[0] for r in rows], decode_vectors([r[1] for r in rows]),
-                               strict=True))
-        return out
+        codes = sqlite_db.stored_codes(self._rows, list(dict.fromkeys(hashes)))
+        if not codes:
+            return {}
+        return dict(zip(codes, decode_vectors(list(codes.values())), strict=True))
 
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         """Cache these vectors by hash and give them to the chunks of their hash that have

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -78,12 +78,6 @@ def decode_matrix(raw: np.ndarray) -> np.ndarray:
     return unit
 
 
-def stored(vector: np.ndarray) -> np.ndarray:
-    """`vector` as it reads back from the index."""
-    vec: np.ndarray = decode_vectors([encode_vector(vector)])[0]
-    return vec
-
-
 def bump_generation(db: sqlite_utils.Database) -> str:
     """Mark a change of chunks (inside the writing transaction), for what readers hold in
     memory per generation; returns the new one (the one before is one less: the transaction
@@ -106,9 +100,11 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
          state.source, now),
     )
     file_id = file_id or cur.lastrowid
+    hashes = {c.hash for c in chunks}
     db.conn.executemany("UPDATE embeddings SET used_at = ? WHERE hash = ?",
-                        [(now, h) for h in {c.hash for c in chunks}])
-    held = stored_codes(db, [h for h in {c.hash for c in chunks} if h in vectors])
+                        [(now, h) for h in hashes])
+    held = stored_codes(lambda sql, params: db.execute(sql, params).fetchall(),
+                        [h for h in hashes if h in vectors])
     for c in chunks:
         cur = db.execute(
             "INSERT INTO chunks (file_id, start_line, end_line, symbol, name, kind, language,"
@@ -127,12 +123,13 @@ def write_file(db: sqlite_utils.Database, state: FileState, language: str,
     return change
 
 
-def stored_codes(db: sqlite_utils.Database, hashes: Sequence[str]) -> dict[str, bytes]:
-    """The stored form of the vectors `embeddings` holds for these hashes."""
+def stored_codes(rows: Callable[[str, Sequence[object]], list[tuple[Any, ...]]],
+                 hashes: Sequence[str]) -> dict[str, bytes]:
+    """The stored form of the vectors `embeddings` holds for these hashes (`rows` runs a
+    query: a store's reads, or a writing transaction's)."""
     out: dict[str, bytes] = {}
     for part, marks in in_parts(hashes):
-        out.update(db.execute(f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})",
-                              part).fetchall())
+        out.update(rows(f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})", part))
     return out
 
 
