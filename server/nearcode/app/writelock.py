@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -186,6 +186,18 @@ def sync_unless_served(ws: Workspace, wait_s: float = 120.0,
             finally:
                 lease.release()
     return outcome
+
+
+def other_model(ws: Workspace, roots: Collection[Path] | None = None) -> tuple[Path, str] | None:
+    """The first folder (of `roots`; default: all) whose index holds vectors of another model
+    than the one `ws` loaded, and that model's id; None when they all match. A process reading
+    what a server keeps must not answer with another model's vectors."""
+    for folder in ws.folders:
+        held = folder.store.model_id
+        if (roots is None or folder.root in roots) and held is not None \
+                and held != ws.embedder.model_id:
+            return folder.root, held
+    return None
 
 
 def served(ws: Workspace) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app.workspace import Workspace
-from ..app.writelock import SyncOutcome, sync_unless_served
+from ..app.writelock import SyncOutcome, other_model, sync_unless_served
 from ..config import Settings, db_path_for
 from ..config import load as load_settings
 from ..errors import Unavailable
@@ -143,9 +143,15 @@ def sync(ws: Workspace, quiet: bool = False) -> SyncOutcome:
     finally:
         close()
     report = outcome.report
+    other = other_model(ws, [root for root, state in outcome.folders.items()
+                             if state == "served"])
+    if other is not None:
+        raise Unavailable(
+            f"the index of {other[0]} is kept by a running nearcode server with model "
+            f"{other[1]}, but this command loaded {ws.embedder.model_id}: give the server's "
+            "model (--model), or stop the server first")
     for root, state in outcome.folders.items():
         if state == "served":
-            check_served_model(ws, root)
             log.info("%s is kept up to date by a running nearcode server: not indexed here",
                      root)
         elif state == "busy":
@@ -162,15 +168,3 @@ def sync(ws: Workspace, quiet: bool = False) -> SyncOutcome:
     for why, n in sorted(reasons.items()):
         log.info("skipped %d file%s: %s", n, "" if n == 1 else "s", why)
     return outcome
-
-
-def check_served_model(ws: Workspace, root: Path) -> None:
-    """Unavailable when the index of `root`, kept by a running server, holds vectors of
-    another model than the one this command loaded (its answers would be noise)."""
-    for folder in ws.folders:
-        held = folder.store.model_id
-        if folder.root == root and held is not None and held != ws.embedder.model_id:
-            raise Unavailable(
-                f"the index of {root} is kept by a running nearcode server with model {held}, "
-                f"but this command loaded {ws.embedder.model_id}: give the server's model "
-                "(--model), or stop the server first")

@@ -19,7 +19,7 @@ from typing import overload
 import pathspec
 
 from ..app.workspace import Workspace
-from ..app.writelock import SyncOutcome, served, sync_unless_served
+from ..app.writelock import SyncOutcome, other_model, served, sync_unless_served
 from ..code.languages import UnknownLanguageError, check_language
 from ..config import Settings
 from ..errors import InvalidInput, Unavailable
@@ -138,19 +138,13 @@ class NearcodeTools:
             if "busy" in self.last_sync.folders.values():
                 notes.append("Another nearcode process is still updating the index: results "
                              "may miss its latest changes.")
-        if self.last_sync.served:
-            self._check_model(ws)
+        other = other_model(ws) if self.last_sync.served else None
+        if other is not None:
+            raise ToolUnavailable(
+                f"the index of {other[0]} is kept by a running `nearcode serve` with model "
+                f"{other[1]}, but this MCP server loaded {ws.embedder.model_id}: start "
+                "`nearcode mcp` with the editor's model (--model) so both read the same vectors")
         return ws, notes
-
-    def _check_model(self, ws: Workspace) -> None:
-        for folder in ws.folders:
-            held = folder.store.model_id
-            if held is not None and held != ws.embedder.model_id:
-                raise ToolUnavailable(
-                    f"the index of {folder.root} is kept by a running `nearcode serve` with "
-                    f"model {held}, but this MCP server loaded {ws.embedder.model_id}: start "
-                    "`nearcode mcp` with the editor's model (--model) so both read the same "
-                    "vectors")
 
     def locate(self, ws: Workspace, raw: object, name: str = "path") -> Located:
         """The file an agent named (relative to the workspace root, or absolute), if it lies
