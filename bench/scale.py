@@ -36,6 +36,7 @@ process tree's peak then is this process's RSS before the export plus the child'
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -197,14 +198,18 @@ def disk(ws: Workspace) -> dict[str, Any]:
     return {"index_mib": round(size / 2**20, 1), "bytes_per_chunk": round(size / max(1, chunks))}
 
 
-def timed_queries(methods: dict[str, Callable[[int], Any]], n: int) -> dict[str, Any]:
-    """p50/p95 ms of each method over queries 0..n-1, interleaved, the order rotated."""
+def timed_queries(methods: dict[str, Callable[[int], Any]], n: int,
+                  before: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """p50/p95 ms of each method over queries 0..n-1, interleaved, the order rotated;
+    `before(i)` runs untimed before round i (not before the warm-up)."""
     names = list(methods)
     for i in range(min(3, n)):  # warm: connections, page cache, sign bits
         for fn in methods.values():
             fn(i)
     times: dict[str, list[float]] = {m: [] for m in names}
     for i in range(n):
+        if before is not None:
+            before(i)
         rot = i % len(names)
         for name in names[rot:] + names[:rot]:
             t0 = time.perf_counter()
@@ -303,32 +308,14 @@ print(json.dumps({"rate": len(texts) / (time.perf_counter() - t0),
 """
 
 
-def run_queries(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def run_queries(args: argparse.Namespace, work: Path, editing: bool = False
+                ) -> dict[str, Any]:
     """Only the queries, on a synthetic tree and index that `synthetic --workdir` left (to
-    compare two versions of nearcode on the same index, A B A B)."""
-    tree = work / "tree"
-    paths = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("mod*.py"))
-    embedder = ClusteredEmbedder(max(1, args.chunks // 3), args.seed)
-    ws = Workspace([tree], Settings(model="fake", db_path=str(work / "index.db"),
-                                    watch=False), embedder=embedder)
-    try:
-        files, chunks = ws.folders[0].store.counts()
-        soup = Soup(args.seed + 1)
-        searches = [" ".join(soup.pick(int(soup.rng.integers(3, 8)))) for _ in range(50)]
-        methods = query_methods(ws, tree, paths, searches, args.queries, args.seed)
-        return {"corpus": f"synthetic {args.chunks} chunks, queries only",
-                "index": {"files": files, "chunks": chunks},
-                "latency_ms": timed_queries(methods, args.queries)}
-    finally:
-        ws.close()
-
-
-def run_editing(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """The requests right after an edit, as while typing: before each round a random file's
-    buffer gets a new line (the editor's unsaved text, indexed as the server does after
-    BUFFER_DEBOUNCE), then search, findSimilar and completionContext are timed, each once,
-    on the index that edit changed. Every buffer is dropped at the end (the index is left as
-    `synthetic` wrote it)."""
+    compare two versions of nearcode on the same index, A B A B). `editing`: each round right
+    after an edit, as while typing: a random file's buffer gets a new line (its unsaved text,
+    indexed as the server does after BUFFER_DEBOUNCE), then the requests run on the index that
+    edit changed; every buffer is dropped at the end (the index is left as `synthetic` wrote
+    it)."""
     tree = work / "tree"
     paths = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("mod*.py"))
     embedder = ClusteredEmbedder(max(1, args.chunks // 3), args.seed)
@@ -337,29 +324,21 @@ def run_editing(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     indexer = ws.folders[0].indexer
     rng = random.Random(args.seed + 2)
     edited: list[str] = []
+
+    def edit(i: int) -> None:
+        rel = rng.choice(paths)
+        indexer.set_buffer(rel, (tree / rel).read_text(encoding="utf-8") + f"\n# edit {i}\n")
+        edited.append(rel)
+
     try:
+        files, chunks = ws.folders[0].store.counts()
         soup = Soup(args.seed + 1)
         searches = [" ".join(soup.pick(int(soup.rng.integers(3, 8)))) for _ in range(50)]
         methods = query_methods(ws, tree, paths, searches, args.queries, args.seed)
-        names = list(methods)
-        for i in range(min(3, args.queries)):  # warm, as `queries` does
-            for fn in methods.values():
-                fn(i)
-        times: dict[str, list[float]] = {m: [] for m in names}
-        for i in range(args.queries):
-            rel = rng.choice(paths)
-            text = (tree / rel).read_text(encoding="utf-8")
-            indexer.set_buffer(rel, text + f"\n# edit {i}\n")
-            edited.append(rel)
-            rot = i % len(names)
-            for name in names[rot:] + names[:rot]:
-                t0 = time.perf_counter()
-                methods[name](i)
-                times[name].append((time.perf_counter() - t0) * 1000)
-        files, chunks = ws.folders[0].store.counts()
-        return {"corpus": f"synthetic {args.chunks} chunks, each request after an edit",
+        what = "each request after an edit" if editing else "queries only"
+        return {"corpus": f"synthetic {args.chunks} chunks, {what}",
                 "index": {"files": files, "chunks": chunks},
-                "latency_ms": {m: percentiles(v) for m, v in times.items()}}
+                "latency_ms": timed_queries(methods, args.queries, edit if editing else None)}
     finally:
         for rel in dict.fromkeys(edited):
             indexer.drop_buffer(rel)
@@ -476,7 +455,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv)}
     try:
         run = {"synthetic": run_synthetic, "tree": run_tree, "queries": run_queries,
-               "editing": run_editing, "export": run_export}[args.corpus]
+               "editing": functools.partial(run_queries, editing=True),
+               "export": run_export}[args.corpus]
         report["result"] = run(args, work)
     finally:
         if tmp is not None:
