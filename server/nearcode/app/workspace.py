@@ -17,6 +17,7 @@ from ..index.folder import Folder, WorkspaceError, check_root
 from ..index.indexer import Indexer, ProgressFn, Report
 from ..search.retrieval import Retriever, Source
 from ..store.factory import open_store
+from ..store.sqlite import Store
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,15 @@ class Workspace:
             folder.indexer.embedder = self.embedder
         log.info("now using model %s", self.embedder.model_id)
         return True
+
+    def ask_once(self) -> None:
+        """This process asks one question, then exits (`nearcode search` or `similar` without a
+        server): the coarse vector search runs in the index (vec0) instead of first loading
+        every chunk's sign bits and vectors into memory, which pays off only over many
+        questions (the first question at 7k chunks: ~9 ms instead of ~45)."""
+        for folder in self.folders:
+            if isinstance(folder.store, Store):
+                folder.store.memory_bits = False
 
     def sync(self, progress: ProgressFn | None = None,
              cancel: threading.Event | None = None) -> Report:

@@ -21,6 +21,7 @@ def search(args: argparse.Namespace) -> list[Hit]:
     check_k(args.k)
     with open_workspace(args) as ws:
         sync(ws)
+        ws.ask_once()
         return ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
 
 
@@ -37,5 +38,6 @@ def similar(args: argparse.Namespace) -> list[Hit]:
                        "similar` inside the file's project, or give it with --root")
     with open_workspace(args, root) as ws:
         sync(ws)
+        ws.ask_once()
         return similar_at(ws, path, read_text(path), start, end, args.k,
                           whole_chunk=start is not None and start == end)

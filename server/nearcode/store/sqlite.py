@@ -64,7 +64,8 @@ class Store(ChunkReads):
             raise StoreError(f"cannot create the index {self.path}: its folder cannot be "
                              "written (point NEARCODE_CACHE_DIR or --db somewhere writable)")
         self._conns = Connections(self.path, self.read_only)
-        self.memory_bits = True  # False: coarse search in vec0 only (benchmarks compare both)
+        # False: coarse search in vec0 only (a process that asks once: Workspace.ask_once)
+        self.memory_bits = True
         self.sign_bits = SignBits()
         self.fts = FullText(self._rows, lambda: self.meta("generation"),
                             lambda: self.counts()[1])

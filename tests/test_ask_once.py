@@ -1,0 +1,67 @@
+"""A process that asks one question (`nearcode search` / `similar` without a server) searches the
+index's sign bits in SQLite (vec0) instead of loading every chunk's bits and vectors into memory
+first (Workspace.ask_once), and answers what a process that loads them answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nearcode.app.workspace import Workspace
+from nearcode.cli import main
+from nearcode.config import Settings
+from nearcode.store.sqlite import Store
+
+WORDS = "parse load save merge split render fetch retry close flush cache index".split()
+
+
+def _tree(root: Path) -> Path:
+    """40 files of three small functions each: fewer chunks than the coarse pool, so both ways
+    score every chunk exactly and must agree."""
+    (root / ".git").mkdir(parents=True)
+    for i in range(40):
+        body = "\n\n".join(
+            f"def {WORDS[(i + j) % 12]}_{WORDS[(i * 3 + j) % 12]}_{i}(value):\n"
+            f"    return {WORDS[(i + 2 * j) % 12]}(value, {i * 3 + j})\n" for j in range(3))
+        (root / f"m{i}.py").write_text(body + "\n")
+    return root
+
+
+def test_one_question_reads_no_bits_and_answers_alike(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ws")
+    settings = Settings(model="fake", db_path=str(tmp_path / "index.db"))
+    answers = []
+    for once in (False, True):
+        ws = Workspace([root], settings)
+        try:
+            ws.sync()
+            if once:
+                ws.ask_once()
+            hits = ws.retriever.search("merge the cache and flush it", 10)
+            like = ws.retriever.similar("def x(value):\n    return retry(value, 7)\n", 10)
+            store = ws.folders[0].store
+            assert isinstance(store, Store)
+            assert (store.sign_bits.loaded is None) == once
+            answers.append([(h.path, h.start_line, round(h.score, 6)) for h in hits + like])
+        finally:
+            ws.close()
+    assert len(answers[0]) == 20
+    assert answers[0] == answers[1]
+
+
+def test_the_cli_alone_asks_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = _tree(tmp_path / "ws")
+    monkeypatch.chdir(root)
+    asked: list[Workspace] = []
+    real = Workspace.ask_once
+
+    def ask_once(ws: Workspace) -> None:
+        asked.append(ws)
+        real(ws)
+
+    monkeypatch.setattr(Workspace, "ask_once", ask_once)
+    assert main(["search", "merge the cache", "--model", "fake", "-k", "3"]) == 0
+    assert main(["similar", "m1.py:1", "--model", "fake", "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert len(asked) == 2 and out.count(".py:") >= 6  # three hits each
