@@ -4,6 +4,7 @@ first (Workspace.ask_once), and answers what a process that loads them answers."
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,27 @@ def test_the_cli_alone_asks_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert main(["similar", "m1.py:1", "--model", "fake", "-k", "3"]) == 0
     out = capsys.readouterr().out
     assert len(asked) == 2 and out.count(".py:") >= 6  # three hits each
+
+
+def test_a_server_loads_the_bits_ahead_of_the_first_question(tmp_path: Path) -> None:
+    # at 100k chunks the first question paid the load (~1 s); a server warms them at start
+    # (IndexService.start -> Workspace.warm_in_background), on a thread of their own
+    root = _tree(tmp_path / "ws")
+    settings = Settings(model="fake", db_path=str(tmp_path / "index.db"))
+    ws = Workspace([root], settings)
+    ws.sync()
+    ws.close()
+    from nearcode.app.worker import IndexService
+
+    ws = Workspace([root], settings)
+    service = IndexService(ws)
+    store = ws.folders[0].store
+    assert isinstance(store, Store) and store.sign_bits.loaded is None
+    service.start()
+    assert service.wait_idle(30)
+    deadline = time.monotonic() + 30
+    while store.sign_bits.loaded is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.sign_bits.loaded is not None  # and no question was asked
+    service.stop()
+    ws.close()  # waits for the warming thread (done here)

@@ -403,3 +403,38 @@ def test_word_counts_follow_own_writes_by_the_terms_fts5_indexes(tmp_path: Path)
     assert after["parsing"] == 2 and after["render"] == 0
     fresh.close()
     store.close()
+
+
+def test_a_question_during_another_threads_load_asks_vec0(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # a load of the sign bits takes ~1 s at 100k chunks; a question asked meanwhile does not
+    # wait for it (more than LOAD_WAIT_S): vec0 answers, with the same ranking
+    store = _store(tmp_path)
+    for i in range(6):
+        _write(store, f"m{i}.py", f"def func_{i}(x):\n    return x + {i}\n")
+    query = EMB.embed_batch(["x + 3"])[0]
+    store.memory_bits = False
+    from_vec0 = store.vector_candidates(query, 6)
+    store.memory_bits = True
+    loading, release = threading.Event(), threading.Event()
+    real = store._bit_rows
+
+    def slow_rows() -> list[tuple[object, ...]]:
+        loading.set()
+        release.wait(10)
+        return list(real())
+
+    monkeypatch.setattr(store, "_bit_rows", slow_rows)
+    warm = threading.Thread(target=store.warm)
+    warm.start()
+    assert loading.wait(10)
+    start = time.monotonic()
+    assert store.vector_candidates(query, 6) == from_vec0
+    waited = time.monotonic() - start
+    assert store.sign_bits.loaded is None  # still loading: the answer came from vec0
+    release.set()
+    warm.join(10)
+    assert store.sign_bits.loaded is not None
+    assert store.vector_candidates(query, 6) == from_vec0  # now from memory
+    assert waited < 5  # it did not wait for the load (released only after it answered)
+    store.close()

@@ -92,6 +92,7 @@ class IndexService:
     def start(self) -> None:
         self.schedule_sync()
         self._thread.start()
+        self.ws.warm_in_background()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the file being written, then stop (nothing is left half-written)."""

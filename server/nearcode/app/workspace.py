@@ -16,6 +16,7 @@ from ..embed.registry import load_embedder, resolve
 from ..index.folder import Folder, WorkspaceError, check_root
 from ..index.indexer import Indexer, ProgressFn, Report
 from ..search.retrieval import Retriever, Source
+from ..store.base import StoreError
 from ..store.factory import open_store
 from ..store.sqlite import Store
 
@@ -45,6 +46,7 @@ class Workspace:
         self.retriever = Retriever(
             [Source(f.root, f.store) for f in self.folders], self.embedder, settings)
         self.write_lock = threading.Lock()  # one writer at a time across folders
+        self._warming: threading.Thread | None = None
 
     def _resolved_folder(self) -> Path | None:
         if self.settings.model == "fake":
@@ -78,6 +80,24 @@ class Workspace:
             if isinstance(folder.store, Store):
                 folder.store.memory_bits = False
 
+    def warm_in_background(self) -> None:
+        """Load each index's sign bits and vectors into memory on a thread of their own (a
+        server at start): the first question would otherwise pay the load, ~1 s at 100k
+        chunks; one asked meanwhile goes to vec0. A workspace closed under it ends it."""
+        if self._warming is not None:
+            return
+        stores = [f.store for f in self.folders if isinstance(f.store, Store)]
+
+        def warm() -> None:
+            for store in stores:
+                try:
+                    store.warm()
+                except StoreError as exc:  # the answers will load them, or say why
+                    log.debug("sign bits not loaded ahead: %s", exc)
+
+        self._warming = threading.Thread(target=warm, name="nearcode-warm", daemon=True)
+        self._warming.start()
+
     def sync(self, progress: ProgressFn | None = None,
              cancel: threading.Event | None = None) -> Report:
         """Bring every folder's index up to date."""
@@ -109,5 +129,7 @@ class Workspace:
         return sum(folder.store.unembedded_count() for folder in self.folders)
 
     def close(self) -> None:
+        if self._warming is not None:  # its reads end before the connections close
+            self._warming.join()
         for folder in self.folders:
             folder.store.close()

@@ -97,6 +97,7 @@ class NearcodeTools:
             self._opened.set()
             self._initial.set()
             return
+        self.ws.warm_in_background()
         self._opened.set()
         try:
             self.last_sync = sync_unless_served(self.ws, progress=self._on_progress)

@@ -23,6 +23,7 @@ import numpy as np
 # While the index keeps changing (indexing), the in-memory sign bits are reloaded at most this
 # often; in between, queries go to vec0 (also exact about what is committed, only slower).
 RELOAD_S = 2.0
+LOAD_WAIT_S = 0.05  # how long a query waits for another thread's load before asking vec0
 
 
 @dataclass
@@ -207,13 +208,17 @@ class SignBits:
                 load_vectors: Callable[[], Sequence[tuple[int, bytes]]]) -> Bits | None:
         """The bits as of `generation`, read with `load` (rows of chunk id and vec0 bit
         vector) and `load_vectors` (chunk id and stored vector, by id) if they changed since;
-        None when they changed but the last reload is too recent (vec0 answers instead)."""
+        None when they changed but the last reload is too recent, or another thread holds them
+        for longer than LOAD_WAIT_S (loading them takes ~1 s at 100k chunks; following a write,
+        ~1 ms): vec0 answers instead of waiting."""
         bits = self._bits
         if bits is not None and bits.generation == generation:
             return bits
         if bits is not None and time.monotonic() - bits.loaded_at < RELOAD_S:
             return None
-        with self._lock:
+        if not self._lock.acquire(timeout=LOAD_WAIT_S):
+            return None
+        try:
             current = self._bits
             if current is not bits:  # another thread reloaded meanwhile
                 return current if current is not None and current.generation == generation \
@@ -236,6 +241,8 @@ class SignBits:
             matrix = matrix.reshape(len(vectors), -1 if vectors else 0)
             self._bits = Bits(generation, ids, words, time.monotonic(), vector_ids, matrix)
             return self._bits
+        finally:
+            self._lock.release()
 
 
 def _sorted(ids: np.ndarray) -> tuple[np.ndarray, Any]:

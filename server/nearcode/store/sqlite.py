@@ -25,7 +25,7 @@ from pysqlite3 import dbapi2 as sqlite3
 from ..code.chunking import Chunk
 from . import indexfile, sqlite_db, sqlite_schema
 from .base import NO_FILTER, FileState, Filter, StoreError, keep_matching
-from .bits import Change, SignBits, rescore
+from .bits import Bits, Change, SignBits, rescore
 from .fts import FullText
 from .sqlite_chunks import ChunkReads
 from .sqlite_db import (
@@ -305,10 +305,20 @@ class Store(ChunkReads):
             ids = self._filter_ids(self._all_ids(flt), flt)
         return rescore(self.vectors_of(ids), query, k)
 
+    def warm(self) -> None:
+        """Load the sign bits and vectors into memory now (a server at start, in the
+        background), so that the first question does not pay the load (~1 s at 100k chunks);
+        a question asked meanwhile goes to vec0."""
+        if self.memory_bits and self._has_vec_table():
+            self._bits_now()
+
+    def _bits_now(self) -> Bits | None:
+        return self.sign_bits.current(self.meta("generation"), self._bit_rows,
+                                      self._vector_rows)
+
     def _coarse(self, query: np.ndarray, want: int) -> list[int]:
         """Ids of the `want` chunks whose sign bits are nearest to `query`'s (hamming)."""
-        bits = self.sign_bits.current(self.meta("generation"), self._bit_rows,
-                                      self._vector_rows) if self.memory_bits else None
+        bits = self._bits_now() if self.memory_bits else None
         if bits is None:
             rows = self._rows(
                 "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?)"
