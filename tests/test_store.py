@@ -438,3 +438,50 @@ def test_a_question_during_another_threads_load_asks_vec0(tmp_path: Path,
     assert store.vector_candidates(query, 6) == from_vec0  # now from memory
     assert waited < 5  # it did not wait for the load (released only after it answered)
     store.close()
+
+
+def test_a_write_during_a_load_is_counted_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # a load (~1 s at 100k chunks) runs beside the indexer: a write that commits while it
+    # reads must be in what it read or in what follows it, not in both (its chunks twice)
+    store = _store(tmp_path)
+    for i in range(5):
+        _write(store, f"m{i}.py", f"def func_{i}(x):\n    return x + {i}\n")
+    loading, release, committed = threading.Event(), threading.Event(), threading.Event()
+    real_rows, real_follow = store._bit_rows, store._follow
+
+    def slow_rows() -> list[tuple[object, ...]]:
+        loading.set()
+        release.wait(10)
+        return list(real_rows())
+
+    def follow(*args: object, **kwargs: object) -> None:
+        if "new.py" in args:  # the file's transaction is committed; its follow comes next
+            committed.set()
+        real_follow(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_bit_rows", slow_rows)
+    monkeypatch.setattr(store, "_follow", follow)
+    warm = threading.Thread(target=store.warm)
+    warm.start()
+    assert loading.wait(10)
+    writer = threading.Thread(target=_write, args=(store, "new.py",
+                                                   "def fresh_one(y):\n    return y * 9\n"))
+    writer.start()
+    assert committed.wait(10)
+    release.set()
+    warm.join(10)
+    writer.join(10)
+    held = store.sign_bits.loaded
+    assert held is not None and held.generation == store.meta("generation")
+    fresh = Store(tmp_path / "index.db")
+    fresh.warm()
+    new = fresh.sign_bits.loaded
+    assert new is not None
+    folded = held.folded()
+    assert np.array_equal(new.ids, folded.ids) and np.array_equal(new.words, folded.words)
+    assert np.array_equal(new.vector_ids, folded.vector_ids)
+    assert np.array_equal(new.vectors, folded.vectors)
+    assert len(set(folded.ids.tolist())) == len(folded.ids) == store.counts()[1]
+    fresh.close()
+    store.close()

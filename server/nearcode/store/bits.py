@@ -25,6 +25,10 @@ import numpy as np
 RELOAD_S = 2.0
 LOAD_WAIT_S = 0.05  # how long a query waits for another thread's load before asking vec0
 
+# what a load reads, in one transaction: the generation, every chunk's (id, vec0 sign bits) and
+# (id, stored vector), ids ascending
+Snapshot = tuple[str | None, Sequence[tuple[int, bytes]], Sequence[tuple[int, bytes]]]
+
 
 @dataclass
 class Change:
@@ -204,10 +208,8 @@ class SignBits:
             if bits is not None and bits.generation == before and len(bits.ids):
                 self._bits = bits.changed(after, change)
 
-    def current(self, generation: str | None, load: Callable[[], Sequence[tuple[int, bytes]]],
-                load_vectors: Callable[[], Sequence[tuple[int, bytes]]]) -> Bits | None:
-        """The bits as of `generation`, read with `load` (rows of chunk id and vec0 bit
-        vector) and `load_vectors` (chunk id and stored vector, by id) if they changed since;
+    def current(self, generation: str | None, load: Callable[[], Snapshot]) -> Bits | None:
+        """The bits as of `generation` (or newer), read with `load` if they changed since;
         None when they changed but the last reload is too recent, or another thread holds them
         for longer than LOAD_WAIT_S (loading them takes ~1 s at 100k chunks; following a write,
         ~1 ms): vec0 answers instead of waiting."""
@@ -223,8 +225,8 @@ class SignBits:
             if current is not bits:  # another thread reloaded meanwhile
                 return current if current is not None and current.generation == generation \
                     else None
+            loaded, rows, vectors = load()
             # vec0 bit vectors are packed like numpy's little-endian packbits of (v > 0)
-            rows = load()
             width = len(rows[0][1]) if rows else 0
             words = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint8)
             words = words.reshape(len(rows), width)
@@ -235,11 +237,10 @@ class SignBits:
                                              count=len(rows)))
             words = np.ascontiguousarray(words[:, order])
             del rows
-            vectors = load_vectors()
             vector_ids = np.fromiter((r[0] for r in vectors), dtype=np.int64, count=len(vectors))
             matrix = np.frombuffer(b"".join(r[1] for r in vectors), dtype=np.uint8)
             matrix = matrix.reshape(len(vectors), -1 if vectors else 0)
-            self._bits = Bits(generation, ids, words, time.monotonic(), vector_ids, matrix)
+            self._bits = Bits(loaded, ids, words, time.monotonic(), vector_ids, matrix)
             return self._bits
         finally:
             self._lock.release()

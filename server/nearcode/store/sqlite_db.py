@@ -264,6 +264,23 @@ class Connections:
         except sqlite3.DatabaseError as exc:
             raise failure(self.path, "writing", exc) from exc
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """This thread's reads inside one read transaction: they all see the index as of the
+        first of them (WAL), whatever commits meanwhile."""
+        db = self.db
+        try:
+            db.execute("BEGIN")
+        except sqlite3.DatabaseError as exc:
+            raise failure(self.path, "reading", exc) from exc
+        try:
+            yield
+        finally:
+            try:
+                db.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                pass  # a read transaction has nothing to keep
+
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.db.execute(sql, params).fetchall()
