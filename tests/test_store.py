@@ -405,26 +405,39 @@ def test_word_counts_follow_own_writes_by_the_terms_fts5_indexes(tmp_path: Path)
     store.close()
 
 
-def test_a_question_during_another_threads_load_asks_vec0(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    # a load of the sign bits takes ~1 s at 100k chunks; a question asked meanwhile does not
-    # wait for it (more than LOAD_WAIT_S): vec0 answers, with the same ranking
+def _functions(tmp_path: Path, n: int) -> Store:
     store = _store(tmp_path)
-    for i in range(6):
+    for i in range(n):
         _write(store, f"m{i}.py", f"def func_{i}(x):\n    return x + {i}\n")
-    query = EMB.embed_batch(["x + 3"])[0]
-    store.memory_bits = False
-    from_vec0 = store.vector_candidates(query, 6)
-    store.memory_bits = True
+    return store
+
+
+def _hold_loads(store: Store, monkeypatch: pytest.MonkeyPatch
+                ) -> tuple[threading.Event, threading.Event]:
+    """(loading, release): a load of the sign bits sets `loading` and reads them only once
+    `release` is set (a load at 100k chunks takes ~1 s)."""
     loading, release = threading.Event(), threading.Event()
     real = store._bit_rows
 
-    def slow_rows() -> list[tuple[object, ...]]:
+    def held_rows() -> list[tuple[object, ...]]:
         loading.set()
         release.wait(10)
         return list(real())
 
-    monkeypatch.setattr(store, "_bit_rows", slow_rows)
+    monkeypatch.setattr(store, "_bit_rows", held_rows)
+    return loading, release
+
+
+def test_a_question_during_another_threads_load_asks_vec0(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # a question asked during a load does not wait for it (more than LOAD_WAIT_S): vec0
+    # answers, with the same ranking
+    store = _functions(tmp_path, 6)
+    query = EMB.embed_batch(["x + 3"])[0]
+    store.memory_bits = False
+    from_vec0 = store.vector_candidates(query, 6)
+    store.memory_bits = True
+    loading, release = _hold_loads(store, monkeypatch)
     warm = threading.Thread(target=store.warm)
     warm.start()
     assert loading.wait(10)
@@ -442,25 +455,18 @@ def test_a_question_during_another_threads_load_asks_vec0(tmp_path: Path,
 
 def test_a_write_during_a_load_is_counted_once(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    # a load (~1 s at 100k chunks) runs beside the indexer: a write that commits while it
-    # reads must be in what it read or in what follows it, not in both (its chunks twice)
-    store = _store(tmp_path)
-    for i in range(5):
-        _write(store, f"m{i}.py", f"def func_{i}(x):\n    return x + {i}\n")
-    loading, release, committed = threading.Event(), threading.Event(), threading.Event()
-    real_rows, real_follow = store._bit_rows, store._follow
-
-    def slow_rows() -> list[tuple[object, ...]]:
-        loading.set()
-        release.wait(10)
-        return list(real_rows())
+    # a load runs beside the indexer: a write that commits while it reads must be in what it
+    # read or in what follows it, not in both (its chunks twice)
+    store = _functions(tmp_path, 5)
+    loading, release = _hold_loads(store, monkeypatch)
+    committed = threading.Event()
+    real_follow = store._follow
 
     def follow(*args: object, **kwargs: object) -> None:
         if "new.py" in args:  # the file's transaction is committed; its follow comes next
             committed.set()
         real_follow(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "_bit_rows", slow_rows)
     monkeypatch.setattr(store, "_follow", follow)
     warm = threading.Thread(target=store.warm)
     warm.start()
