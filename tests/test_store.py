@@ -491,3 +491,13 @@ def test_a_write_during_a_load_is_counted_once(tmp_path: Path,
     assert len(set(folded.ids.tolist())) == len(folded.ids) == store.counts()[1]
     fresh.close()
     store.close()
+
+
+def test_a_load_inside_a_write_of_its_own_thread_reads_that_write(tmp_path: Path) -> None:
+    # the load's read transaction nests in nothing: inside this thread's own write it reads
+    # what that write sees
+    store = _functions(tmp_path, 3)
+    with store._write():
+        bits = store._bits_now()
+    assert bits is not None and len(bits.ids) == store.counts()[1]
+    store.close()

@@ -83,7 +83,7 @@ class Workspace:
     def warm_in_background(self) -> None:
         """Load each index's sign bits and vectors into memory on a thread of their own (a
         server at start): the first question would otherwise pay the load, ~1 s at 100k
-        chunks; one asked meanwhile goes to vec0. A workspace closed under it ends it."""
+        chunks; one asked meanwhile goes to vec0. `close()` waits for it."""
         if self._warming is not None:
             return
         stores = [f.store for f in self.folders if isinstance(f.store, Store)]

@@ -269,6 +269,9 @@ class Connections:
         """This thread's reads inside one read transaction: they all see the index as of the
         first of them (WAL), whatever commits meanwhile."""
         db = self.db
+        if db.conn.in_transaction:  # inside a write of this thread: it sees one index already
+            yield
+            return
         try:
             db.execute("BEGIN")
         except sqlite3.DatabaseError as exc:
