@@ -501,3 +501,17 @@ def test_a_load_inside_a_write_of_its_own_thread_reads_that_write(tmp_path: Path
         bits = store._bits_now()
     assert bits is not None and len(bits.ids) == store.counts()[1]
     store.close()
+
+
+def test_a_question_before_an_announced_load_does_not_load_too(tmp_path: Path) -> None:
+    # a server announces its load at start (Workspace.warm_in_background) before the thread
+    # that does it gets going: a question meanwhile asks vec0 rather than loading ~1 s itself
+    store = _functions(tmp_path, 4)
+    query = EMB.embed_batch(["x + 2"])[0]
+    store.sign_bits.announced.set()
+    answer = store.vector_candidates(query, 4)
+    assert store.sign_bits.loaded is None
+    store.warm()  # the announced load
+    assert store.sign_bits.loaded is not None and not store.sign_bits.announced.is_set()
+    assert store.vector_candidates(query, 4) == answer
+    store.close()

@@ -87,13 +87,17 @@ class Workspace:
         if self._warming is not None:
             return
         stores = [f.store for f in self.folders if isinstance(f.store, Store)]
+        for store in stores:  # a question before the thread gets going does not load them too
+            store.sign_bits.announced.set()
 
         def warm() -> None:
-            for store in stores:
+            for store in stores:  # each one's warm() ends its announcement, come what may
                 try:
                     store.warm()
                 except StoreError as exc:  # the answers will load them, or say why
                     log.debug("sign bits not loaded ahead: %s", exc)
+                except Exception:  # a background thread: keep serving, say what went wrong
+                    log.exception("sign bits not loaded ahead")
 
         self._warming = threading.Thread(target=warm, name="nearcode-warm", daemon=True)
         self._warming.start()

@@ -191,6 +191,9 @@ class SignBits:
     def __init__(self) -> None:
         self._bits: Bits | None = None
         self._lock = threading.Lock()
+        # set while a load is on its way on another thread (Workspace.warm_in_background): a
+        # question meanwhile asks vec0 rather than loading the bits a second time itself
+        self.announced = threading.Event()
 
     @property
     def loaded(self) -> Bits | None:
@@ -208,15 +211,19 @@ class SignBits:
             if bits is not None and bits.generation == before and len(bits.ids):
                 self._bits = bits.changed(after, change)
 
-    def current(self, generation: str | None, load: Callable[[], Snapshot]) -> Bits | None:
+    def current(self, generation: str | None, load: Callable[[], Snapshot],
+                loader: bool = False) -> Bits | None:
         """The bits as of `generation` (or newer), read with `load` if they changed since;
-        None when they changed but the last reload is too recent, or another thread holds them
-        for longer than LOAD_WAIT_S (loading them takes ~1 s at 100k chunks; following a write,
-        ~1 ms): vec0 answers instead of waiting."""
+        None when they changed but the last reload is too recent, a load is `announced` on
+        another thread (`loader`: this is that load), or another thread holds them for longer
+        than LOAD_WAIT_S (loading them takes ~1 s at 100k chunks; following a write, ~1 ms):
+        vec0 answers instead of waiting."""
         bits = self._bits
         if bits is not None and bits.generation == generation:
             return bits
         if bits is not None and time.monotonic() - bits.loaded_at < RELOAD_S:
+            return None
+        if self.announced.is_set() and not loader:
             return None
         if not self._lock.acquire(timeout=LOAD_WAIT_S):
             return None

@@ -308,12 +308,15 @@ class Store(ChunkReads):
     def warm(self) -> None:
         """Load the sign bits and vectors into memory now (a server at start, in the
         background), so that the first question does not pay the load (~1 s at 100k chunks);
-        a question asked meanwhile goes to vec0."""
-        if self.memory_bits and self._has_vec_table():
-            self._bits_now()
+        a question asked meanwhile goes to vec0. Ends the load `sign_bits.announced`."""
+        try:
+            if self.memory_bits and self._has_vec_table():
+                self._bits_now(loader=True)
+        finally:
+            self.sign_bits.announced.clear()
 
-    def _bits_now(self) -> Bits | None:
-        return self.sign_bits.current(self.meta("generation"), self._snapshot)
+    def _bits_now(self, loader: bool = False) -> Bits | None:
+        return self.sign_bits.current(self.meta("generation"), self._snapshot, loader)
 
     def _snapshot(self) -> Snapshot:
         """The generation, every chunk's sign bits and every stored vector, read in one
