@@ -515,3 +515,22 @@ def test_a_question_before_an_announced_load_does_not_load_too(tmp_path: Path) -
     assert store.sign_bits.loaded is not None and not store.sign_bits.announced.is_set()
     assert store.vector_candidates(query, 4) == answer
     store.close()
+
+
+def test_vec0_and_memory_pick_the_same_candidates(tmp_path: Path) -> None:
+    # the coarse search from vec0 (the CLI alone, a server while its bits load) and from
+    # memory take the same chunks: all nearer than the cut, and of those at the cut the
+    # smallest ids, so one question gets one answer either way
+    store = _store(tmp_path)
+    for i in range(60):
+        _write(store, f"m{i}.py", "\n\n".join(
+            f"def f{i}_{j}(x):\n    return x + {j % 3}\n" for j in range(5)))
+    queries = EMB.embed_batch(["return x + 1", "def f(x)", "x + 2", "value"])
+    for want in (5, 40, 120):
+        for q in queries:
+            store.memory_bits = False
+            from_vec0 = store._coarse(q, want)
+            store.memory_bits = True
+            from_memory = store._coarse(q, want)
+            assert len(from_vec0) == want and sorted(from_vec0) == sorted(from_memory)
+    store.close()

@@ -35,7 +35,7 @@ from .sqlite_db import (
     decode_vectors,
     encode_vector,
     in_parts,
-    vector_blob,
+    nearest_in_vec0,
 )
 from .sqlite_schema import FTS_SQL, MIGRATIONS
 
@@ -329,10 +329,7 @@ class Store(ChunkReads):
         """Ids of the `want` chunks whose sign bits are nearest to `query`'s (hamming)."""
         bits = self._bits_now() if self.memory_bits else None
         if bits is None:
-            rows = self._rows(
-                "SELECT rowid FROM vec_bits WHERE embedding MATCH vec_quantize_binary(?)"
-                " AND k = ?", (vector_blob(query), want))
-            return [r[0] for r in rows]
+            return nearest_in_vec0(self._rows, query, want, VEC_KNN_MAX)
         return bits.nearest(query, want)
 
     def _bit_rows(self) -> list[tuple[Any, ...]]:

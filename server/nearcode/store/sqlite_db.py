@@ -133,6 +133,24 @@ def stored_codes(rows: Callable[[str, Sequence[object]], list[tuple[Any, ...]]],
     return out
 
 
+def nearest_in_vec0(rows: Callable[[str, Sequence[object]], list[tuple[Any, ...]]],
+                    query: np.ndarray, want: int, most: int) -> list[int]:
+    """Ids of the `want` chunks whose sign bits are nearest to `query`'s, by vec0's KNN, of
+    equal distances at the cut the smallest ids: what `bits.Bits.nearest` gives from memory
+    (vec0 orders ties its own way), so a question gets the same candidates either way (a
+    server while its bits load, the CLI alone). vec0 is asked for more than `want` until the
+    cut's distance is whole (at most `most`, sqlite-vec's limit)."""
+    k = min(2 * want, most)
+    while True:
+        found = sorted(rows("SELECT rowid, distance FROM vec_bits WHERE embedding MATCH"
+                            " vec_quantize_binary(?) AND k = ?", (vector_blob(query), k)),
+                       key=lambda r: (r[1], r[0]))
+        if len(found) <= want or len(found) < k or k >= most \
+                or found[want - 1][1] < found[-1][1]:
+            return sorted(r[0] for r in found[:want])
+        k = min(2 * k, most)
+
+
 def insert_bits(db: sqlite_utils.Database, chunk_id: int, vector: np.ndarray,
                 code: bytes | None = None) -> tuple[int, bytes, bytes]:
     """A chunk's sign bits, of its vector as stored: the same whether embedded now or cached.
