@@ -4,13 +4,18 @@ first (Workspace.ask_once), and answers what a process that loads them answers."
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from nearcode.app.workspace import Workspace
 from nearcode.cli import main
 from nearcode.config import Settings
+from nearcode.embed.base import ModelError
+from nearcode.embed.fake import FakeEmbedder
 from nearcode.store.sqlite import Store
 
 WORDS = "parse load save merge split render fetch retry close flush cache index".split()
@@ -90,3 +95,61 @@ def test_a_server_loads_the_bits_ahead_of_the_first_question(tmp_path: Path) -> 
     assert store.sign_bits.loaded is not None  # and no question was asked
     service.stop()
     ws.close()  # waits for the warming thread (done here)
+
+
+class _OpenedAhead(FakeEmbedder):
+    """A fake model that is opened (`load`, once, under a lock) before it embeds, as the ONNX
+    one is; `fail`: opening fails, as with a damaged model file. Its first embedding waits
+    (up to 10 s) until a thread of ask_once's has tried to open it, so that which thread opens
+    it does not depend on scheduling."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.opened_on: list[str] = []
+        self.opened = False
+        self.tried_ahead = threading.Event()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:
+            if self.opened:
+                return
+            self.opened_on.append(threading.current_thread().name)
+            if threading.current_thread() is not threading.main_thread():
+                self.tried_ahead.set()
+            if self.fail:
+                raise ModelError("the model file is damaged")
+            self.opened = True
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        self.tried_ahead.wait(10)
+        self.load()
+        return super().embed_batch(texts)
+
+
+def test_the_model_opens_beside_the_sync(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ws")
+    model = _OpenedAhead()
+    ws = Workspace([root], Settings(db_path=str(tmp_path / "index.db")), embedder=model)
+    try:
+        ws.ask_once()
+        ws.sync()
+        assert ws.retriever.search("merge the cache and flush it", 3)
+    finally:
+        ws.close()
+    assert model.opened_on == ["nearcode-model"]  # opened once, on its own thread
+
+
+def test_a_model_that_cannot_open_says_why_on_the_callers_thread(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ws")
+    model = _OpenedAhead(fail=True)
+    ws = Workspace([root], Settings(db_path=str(tmp_path / "index.db")), embedder=model)
+    try:
+        ws.ask_once()
+        with pytest.raises(ModelError, match="damaged"):
+            ws.sync()
+    finally:
+        ws.close()
+    assert model.opened_on[0] == "nearcode-model"
+    assert model.opened_on[1:] == [threading.current_thread().name]

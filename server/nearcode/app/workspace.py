@@ -75,10 +75,25 @@ class Workspace:
         """This process asks one question, then exits (`nearcode search` or `similar` without a
         server): the coarse vector search runs in the index (vec0) instead of first loading
         every chunk's sign bits and vectors into memory, which pays off only over many
-        questions (the first question at 7k chunks: ~9 ms instead of ~45)."""
+        questions (the first question at 7k chunks: ~9 ms instead of ~45). Call it before the
+        sync: the model opens on a thread beside it (ONNX Runtime builds its session, ~85 ms,
+        without holding the GIL); the first embedding waits for it, or opens it and says why
+        it could not be opened."""
         for folder in self.folders:
             if isinstance(folder.store, Store):
                 folder.store.memory_bits = False
+        load = getattr(self.embedder, "load", None)
+        if load is None or self._warming is not None:
+            return
+
+        def open_model() -> None:
+            try:
+                load()
+            except Exception as exc:  # the first embedding tries again, on the caller's thread
+                log.debug("model not opened ahead: %s", exc)
+
+        self._warming = threading.Thread(target=open_model, name="nearcode-model", daemon=True)
+        self._warming.start()
 
     def warm_in_background(self) -> None:
         """Load each index's sign bits and vectors into memory on a thread of their own (a

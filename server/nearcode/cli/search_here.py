@@ -20,8 +20,8 @@ def search(args: argparse.Namespace) -> list[Hit]:
     compile_globs(args.path_glob or [])  # InvalidGlob: a bad --path is the user's error
     check_k(args.k)
     with open_workspace(args) as ws:
-        sync(ws)
         ws.ask_once()
+        sync(ws)
         return ws.retriever.search(args.query, args.k, languages, args.path_glob or [])
 
 
@@ -37,7 +37,7 @@ def similar(args: argparse.Namespace) -> list[Hit]:
         raise CliError(f"{path} is outside the workspace {root} ({where}); run `nearcode "
                        "similar` inside the file's project, or give it with --root")
     with open_workspace(args, root) as ws:
-        sync(ws)
         ws.ask_once()
+        sync(ws)
         return similar_at(ws, path, read_text(path), start, end, args.k,
                           whole_chunk=start is not None and start == end)
