@@ -249,3 +249,17 @@ def test_no_tests_leaves_test_files_out(ws: Path, capsys: pytest.CaptureFixture[
     assert "tests/test_area.py" in every  # premise: it matches
     without = {h["path"] for h in run_json(capsys, *query, "--no-tests")["results"]}
     assert without and not any(p.startswith("tests/") for p in without)
+
+
+def test_a_reader_that_goes_away_ends_it_quietly(ws: Path) -> None:
+    """`nearcode search ... | head -1`: the pipe closes before the results are written."""
+    index = subprocess.run([str(NEARCODE), "index", *FAKE], cwd=ws, capture_output=True,
+                           timeout=120)
+    assert index.returncode == 0, index.stderr
+    proc = subprocess.Popen([str(NEARCODE), "search", "circle area", *FAKE], cwd=ws,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before anything is written: the first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""

@@ -19,7 +19,7 @@ from typing import Any
 from .. import __version__
 from ..errors import NearcodeError
 from . import search
-from .options import EXIT_USAGE
+from .options import EXIT_PIPE, EXIT_USAGE
 
 log = logging.getLogger("nearcode")
 
@@ -113,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nearcode: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`nearcode search ... | head -3`): not an error
+        # what is left in stdout's buffer goes nowhere, not to a second error at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
     except Exception as exc:  # a bug: one line, the traceback only on request
         if os.environ.get("NEARCODE_DEBUG"):
             raise

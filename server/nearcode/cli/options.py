@@ -16,6 +16,7 @@ from ..config import LARGE_FILES, default_db_path
 from ..errors import InvalidInput
 
 EXIT_USAGE = 2
+EXIT_PIPE = 141  # the reader of stdout went away, as a shell reports a process ended by SIGPIPE
 BACKENDS = ["auto", "onnx", "onnx-fp32", "torch"]
 
 
