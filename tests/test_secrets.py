@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pathspec
 import pytest
 from helpers import fake_tokens, write_tree
 from nearcode.code import secrets
+from nearcode.code.globs import globs_regex
 from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder
 from nearcode.index import scan
@@ -48,6 +50,22 @@ def test_credential_files_of_common_tools_are_secret(rel: str) -> None:
 @pytest.mark.parametrize("rel", ORDINARY)
 def test_ordinary_names_are_not_secret(rel: str) -> None:
     assert not scan.is_secret(rel)
+
+
+def test_secret_names_match_as_gitignore_globs_do() -> None:
+    """The names are matched as one regex (code/globs.py): the same paths as pathspec's
+    gitignore matching of the globs one by one, on every path of this repository, the names
+    above and a few at the globs' edges; a glob that excludes cannot be joined so."""
+    repo = PACKAGE.parent.parent
+    paths = [p.relative_to(repo).as_posix() for p in repo.rglob("*")
+             if "node_modules" not in p.parts and ".git" not in p.parts][:5000]
+    paths += TOOL_FILES + ORDINARY + [".ssh", "a/.ssh", "x/.gnupg/y", "gcloud/a.db", "a.env.b",
+                                      "env", ".envrc", "a/gh/hosts.yml", "hosts.yml/gh"]
+    one_by_one = pathspec.GitIgnoreSpec.from_lines([p.lower() for p in secrets.PATTERNS])
+    for path in paths:
+        assert secrets.is_secret_name(path) == one_by_one.match_file(path.lower()), path
+    with pytest.raises(ValueError, match="excludes"):
+        globs_regex(["*.py", "!a.py"])
 
 
 @pytest.mark.parametrize("tool", sorted(fake_tokens()))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import cache, lru_cache
 from pathlib import PurePosixPath
 
-import pathspec
+from .globs import globs_regex
 
 IMPL = "impl"
 TEST = "test"
@@ -55,15 +55,9 @@ HEADER_LINES = 10  # how far into a file a generated-code header is looked for
 
 @cache
 def _spec(role: str) -> re.Pattern[str]:
-    """The role's globs as one regex (each glob's, as pathspec compiles it, in one
-    alternation, their named groups unnamed): one search a path instead of one a glob, for
-    every file of a search's hits. Right because the globs only include (no `!`): a path
-    matches if any glob does."""
-    patterns = pathspec.GitIgnoreSpec.from_lines(_GLOBS[role]).patterns
-    regexes = [getattr(p, "regex", None) for p in patterns]
-    assert all(p.include and r is not None for p, r in zip(patterns, regexes, strict=True))
-    unnamed = [re.sub(r"\(\?P<\w+>", "(?:", r.pattern) for r in regexes if r is not None]
-    return re.compile("|".join(f"(?:{r})" for r in unnamed))
+    """The role's globs as one regex: one search a path instead of one a glob, for every file
+    of a search's hits."""
+    return globs_regex(_GLOBS[role])
 
 
 @lru_cache(maxsize=1 << 16)

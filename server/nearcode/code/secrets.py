@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-import pathspec
+from .globs import globs_regex
 
 KEY_FILES = (
     "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.crt", "*.cer", "*.der",
@@ -37,7 +37,7 @@ CREDENTIAL_FILES = (
     ".netrc", "_netrc", "**/.ssh/", "**/.gnupg/", ".vault-token", ".terraformrc",
 )
 PATTERNS = KEY_FILES + ENV_FILES + CREDENTIAL_FILES
-_NAMES = pathspec.GitIgnoreSpec.from_lines([p.lower() for p in PATTERNS])
+_NAMES = globs_regex(p.lower() for p in PATTERNS)
 
 # (what, literals, pattern): each pattern is a vendor's token format, specific enough that a
 # match in ordinary code is next to impossible; it runs only on text holding one of the literals
@@ -78,7 +78,7 @@ configuration (and caches, tokens, keys), and the platform's application-data fo
 
 def is_secret_name(rel_path: str) -> bool:
     """True for a path (posix, relative) whose name says it holds credentials or keys."""
-    return _NAMES.match_file(rel_path.lower())
+    return _NAMES.match(rel_path.lower()) is not None
 
 
 def secret_in_text(text: str) -> str | None:
