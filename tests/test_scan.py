@@ -8,8 +8,10 @@ import hashlib
 import os
 from pathlib import Path
 
+import pathspec
 import pytest
 from helpers import write_tree
+from nearcode.code.globs import IgnoreRules
 from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder
 from nearcode.index import scan
@@ -175,3 +177,22 @@ def test_unknown_file_types_are_not_indexed(tmp_path: Path) -> None:
                                         "archive.zip": b"PK", "Makefile": "all:\n\techo\n",
                                         "notes.txt": "hello\n"})
     assert _walk(root) == {"a.py", "Makefile", "notes.txt"}
+
+
+@pytest.mark.parametrize("extra", [
+    [],  # the defaults and this repository's .gitignore: lines that only ignore, one regex
+    ["!build/keep.py", "docs/*.md", "!docs/README.md", "#comment", "", "\\!literal"],  # pathspec
+])
+def test_ignore_rules_give_pathspecs_verdicts(extra: list[str]) -> None:
+    """IgnoreRules (code/globs.py) decides every path, as a file and as a folder, as pathspec's
+    GitIgnoreSpec.check_file does: ignored, taken back or not said."""
+    repo = Path(__file__).resolve().parent.parent
+    lines = [*scan.DEFAULT_EXCLUDES, *(repo / ".gitignore").read_text().splitlines(), *extra]
+    paths = [p.relative_to(repo).as_posix() for p in repo.rglob("*")
+             if ".git" not in p.parts and "node_modules" not in p.parts][:5000]
+    paths += ["build/keep.py", "build/other.py", "docs/README.md", "docs/a.md", "!literal",
+              "a/node_modules", "x.egg-info", "env", "a/b.min.js", "Cargo.lock"]
+    rules, spec = IgnoreRules(lines), pathspec.GitIgnoreSpec.from_lines(lines)
+    for path in paths:
+        for probe in (path, path + "/"):
+            assert rules.verdict(probe) == spec.check_file(probe).include, probe

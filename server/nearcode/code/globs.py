@@ -1,25 +1,60 @@
-"""Include-only gitignore globs as one regular expression: one match a path instead of one a
-glob, and one compile a process instead of one a glob (the CLI compiles them at each start)."""
+"""gitignore lines as few regular expressions: lines that only include (the usual case) are
+joined into one regex, so a path is matched once instead of once a line, and the lines are
+compiled once instead of one by one (the CLI compiles them at each start)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
+import pathspec
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+
+def _translated(lines: Iterable[str]) -> list[tuple[str, bool]]:
+    """Each line's regex (pathspec's own translation, not compiled) and whether it includes;
+    blank lines and comments left out."""
+    out = []
+    for line in lines:
+        regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+        if regex is not None:
+            out.append((regex, bool(include)))
+    return out
+
+
+def _joined(regexes: Iterable[str], flags: int = 0) -> re.Pattern[str]:
+    # one alternation; pathspec names a group in each line's regex, unnamed here
+    parts = ["(?:" + re.sub(r"\(\?P<\w+>", "(?:", r) + ")" for r in regexes]
+    return re.compile("|".join(parts) or r"(?!)", flags)
 
 
 def globs_regex(globs: Iterable[str], flags: int = 0) -> re.Pattern[str]:
     """A regex that matches a posix relative path when any of `globs` does, as pathspec's
     GitIgnoreSpec matches it. Only for globs that include (no `!`): with them, a path matches
-    if any glob does, so their regexes (pathspec's own translation, not compiled one by one)
-    can be joined in one alternation, their named groups unnamed."""
-    parts = []
-    for glob in globs:
-        regex, include = GitIgnoreSpecPattern.pattern_to_regex(glob)
-        if regex is None:  # a blank line or a comment
-            continue
-        if not include:
-            raise ValueError(f"{glob!r} excludes: only including globs can be joined")
-        parts.append("(?:" + re.sub(r"\(\?P<\w+>", "(?:", regex) + ")")
-    return re.compile("|".join(parts) or r"(?!)", flags)
+    if any glob does."""
+    parts = _translated(globs)
+    if any(not include for _, include in parts):
+        raise ValueError("a glob that excludes (`!`) cannot be joined with the others")
+    return _joined((regex for regex, _ in parts), flags)
+
+
+class IgnoreRules:
+    """The lines of one ignore file, as git applies them to a path (a folder's with a
+    trailing `/`): True ignored, False taken back by a `!` line, None no line matches. Without
+    `!` lines, one regex; with them, pathspec decides line by line (the last match wins)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        lines = list(lines)
+        parts = _translated(lines)
+        self._spec: pathspec.GitIgnoreSpec | None = None
+        self._any: re.Pattern[str] | None = None
+        if all(include for _, include in parts):
+            self._any = _joined(regex for regex, _ in parts)
+        else:
+            self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def verdict(self, path: str) -> bool | None:
+        if self._any is not None:
+            return True if self._any.match(path) else None
+        assert self._spec is not None
+        return self._spec.check_file(path).include

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
-
 from ..code import secrets
+from ..code.globs import IgnoreRules
 from ..code.languages import language_for_path
 from ..config import Settings
 
@@ -91,20 +90,20 @@ class FileFilter:
         info_exclude = self.root / ".git" / "info" / "exclude"
         if info_exclude.is_file():
             root_lines += _read_lines(info_exclude)
-        self._base = pathspec.GitIgnoreSpec.from_lines(root_lines)
-        self._dir_specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
+        self._base = IgnoreRules(root_lines)
+        self._dir_specs: dict[str, IgnoreRules | None] = {}
 
     def reset(self) -> None:
         self._dir_specs.clear()
 
-    def _spec_for(self, rel_dir: str) -> pathspec.GitIgnoreSpec | None:
+    def _spec_for(self, rel_dir: str) -> IgnoreRules | None:
         if rel_dir not in self._dir_specs:
             lines: list[str] = []
             for name in IGNORE_FILES:
                 f = self.root / rel_dir / name
                 if f.is_file():
                     lines += _read_lines(f)
-            self._dir_specs[rel_dir] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+            self._dir_specs[rel_dir] = IgnoreRules(lines) if lines else None
         return self._dir_specs[rel_dir]
 
     def ignored(self, rel_path: str, is_dir: bool = False) -> bool:
@@ -120,10 +119,10 @@ class FileFilter:
             if spec is None:
                 continue
             sub = probe[len(rel_dir) + 1 :] if rel_dir else probe
-            verdict = spec.check_file(sub).include
+            verdict = spec.verdict(sub)
             if verdict is not None:
                 return verdict
-        return bool(self._base.check_file(probe).include)
+        return bool(self._base.verdict(probe))
 
     def relative(self, path: Path) -> str | None:
         """`path` relative to the root (posix), or None when it lies outside."""
