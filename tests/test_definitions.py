@@ -15,7 +15,8 @@ import pathspec
 import pytest
 from helpers import DATA
 from nearcode.app.workspace import Workspace
-from nearcode.code import roles
+from nearcode.code import lexical, roles
+from nearcode.code.bodies import body_lines
 from nearcode.code.chunking import MAX_LINES, chunk_text
 from nearcode.code.roles import DECLARATION, DOC, EXAMPLE, GENERATED, IMPL, TEST, VENDOR, file_role
 from nearcode.config import Settings
@@ -296,24 +297,34 @@ def test_a_destructuring_import_is_named_by_its_statement_on_one_line() -> None:
     assert defs[0].name == f"pool.js: {statement[:NAME_CHARS - 1]}…"
 
 
+@pytest.mark.parametrize("query, question", [
+    ("redirects followed until the policy says how many and when following stops", False),
+    ("how are redirects followed and when does following redirects stop?", True),
+])
 def test_a_function_that_does_the_work_ranks_above_a_one_line_option(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str, question: bool) -> None:
     """A text query: a builder option whose doc matches a little better still comes after
-    the function that follows the redirects, by the one-line prior; findSimilar has none."""
+    the function that follows the redirects, by the body prior (a one-line body; for a
+    question, a short body); findSimilar has none."""
     shutil.copy(DATA / "one_liners" / "client.py", tmp_path / "client.py")
     ws = Workspace([tmp_path], Settings(model="fake", watch=False))
     try:
         ws.sync()
-        query = "how are redirects followed and when does following redirects stop"
+        assert lexical.is_question(query) == question
         with monkeypatch.context() as m:
             m.setattr(retrieval, "THIN_PRIOR", 1.0)
-            raw = {h.symbol: h.score for h in ws.retriever.search(query, 10)}
+            m.setattr(retrieval, "QUESTION_SHORT_PRIOR", 1.0)
+            raw = {h.symbol: (h.score, body_lines(h.text))
+                   for h in ws.retriever.search(query, 10)}
         option, work = "Client.redirect_policy", "follow_redirects"
-        assert raw[option] > raw[work]  # premise: the one-liner's doc matches better
-        assert raw[option] * retrieval.THIN_PRIOR < raw[work]  # ... by less than the prior
+        expected = {name: score * retrieval.body_prior(body, question)
+                    for name, (score, body) in raw.items()}
+        assert raw[option][0] > raw[work][0]  # premise: the one-liner's doc matches better
+        assert raw[option][1] == 1 and raw[work][1] > 1  # premise: one line against several
+        assert expected[option] < expected[work]  # ... by less than the priors tell apart
         hits = ws.retriever.search(query, 10)
         assert [h.symbol for h in hits][:2] == [work, option]
-        assert next(h for h in hits if h.symbol == option).score == pytest.approx(
-            raw[option] * retrieval.THIN_PRIOR)
+        for h in hits:
+            assert h.score == pytest.approx(expected[h.symbol])
     finally:
         ws.close()

@@ -458,3 +458,18 @@ def test_two_queries_embedded_at_once_are_the_ones_embedded_alone() -> None:
         assert np.array_equal(a, retriever.embed_query(first))
         assert np.array_equal(b, retriever.embed_query(second))
         assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("query, question", [
+    ("how does it follow redirects?", True),
+    ("Where are idle connections closed", True),  # no `?`: its first word asks
+    ("With a proxy, how is the upstream chosen?", True),
+    ("what, exactly, happens on a timeout", True),
+    ("Return the first item of a sequence.", False),  # a docstring's description
+    ("Is the value a string?", False),  # yes or no: a predicate's doc, answered by a one-liner
+    ("parse the settings file", False),
+    ("somewhere in the scheduler", False),  # `where` inside a word
+    ("", False),
+])
+def test_what_counts_as_a_question(query: str, question: bool) -> None:
+    assert lexical.is_question(query) == question

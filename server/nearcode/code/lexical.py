@@ -57,3 +57,16 @@ def query_terms(text: str, limit: int = 48) -> list[str]:
 def fts_query(words: list[str]) -> str:
     """An FTS5 MATCH expression that ORs the quoted words."""
     return " OR ".join('"' + w.replace('"', "") + '"' for w in words if w)
+
+
+_WH = re.compile(r"\b(?:how|where|when|why|which|what)\b", re.IGNORECASE)
+
+
+def is_question(query: str) -> bool:
+    """A question about code ("how does it retry?", "where are timeouts checked"): its first
+    word asks how, where, when, why, which or what, or it ends with `?` and asks one of them
+    later ("With a proxy, how is ...?"). A docstring-like description ("Return the first
+    item") or a yes/no question ("Is it a string?") is not one."""
+    text = query.strip()
+    first = text.split(None, 1)[0].rstrip(",?") if text else ""
+    return bool(_WH.fullmatch(first)) or (text.endswith("?") and bool(_WH.search(text)))

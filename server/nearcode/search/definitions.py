@@ -71,9 +71,9 @@ class Definition:
         return self._span[2]
 
     @cached_property
-    def thin(self) -> bool:
-        """A function or method whose body is at most one line (code/bodies.py)."""
-        return self.kind in CALLABLE_KINDS and body_lines(self.text) <= 1
+    def body(self) -> int | None:
+        """Lines of code in a function's or method's body (code/bodies.py); None otherwise."""
+        return body_lines(self.text) if self.kind in CALLABLE_KINDS else None
 
     @cached_property
     def name(self) -> str:
