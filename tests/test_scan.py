@@ -196,3 +196,20 @@ def test_ignore_rules_give_pathspecs_verdicts(extra: list[str]) -> None:
     for path in paths:
         for probe in (path, path + "/"):
             assert rules.verdict(probe) == spec.check_file(probe).include, probe
+
+
+def test_a_line_that_is_no_pattern_is_passed_over_as_git_does(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A cloned repository's ignore files may hold lines git cannot read either (a lone `!`, a
+    trailing backslash): they are passed over with a warning, the other lines still apply,
+    and the rest of the tree is indexed (it used to stop the whole walk with an internal
+    error)."""
+    root = write_tree(tmp_path / "ws", {
+        ".gitignore": "!\n*.log.py\n", "sub/.gitignore": "\\\nskip.py\n!keep.py\n",
+        "a.py": _code("a"), "b.log.py": _code("b"), "sub/c.py": _code("c"),
+        "sub/skip.py": _code("skip"), "sub/keep.py": _code("keep")})
+    with caplog.at_level("WARNING", logger="nearcode.code.globs"):
+        assert _walk(root) == {"a.py", "sub/c.py", "sub/keep.py"}
+    assert {r.getMessage() for r in caplog.records} == {
+        "ignore rule '!' is not a pattern: passed over, as git does",
+        "ignore rule '\\\\' is not a pattern: passed over, as git does"}

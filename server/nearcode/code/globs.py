@@ -4,21 +4,31 @@ compiled once instead of one by one (the CLI compiles them at each start)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
 import pathspec
+from pathspec.patterns.gitignore import GitIgnorePatternError
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
+log = logging.getLogger(__name__)
 
-def _translated(lines: Iterable[str]) -> list[tuple[str, bool]]:
-    """Each line's regex (pathspec's own translation, not compiled) and whether it includes;
-    blank lines and comments left out."""
+
+def _translated(lines: Iterable[str]) -> list[tuple[str, str, bool]]:
+    """Each line with its regex (pathspec's own translation, not compiled) and whether it
+    includes; blank lines and comments left out. A line that is no pattern (a lone `!`, a
+    trailing backslash) is left out with a warning, as git passes over it: a cloned
+    repository's ignore file must not stop its indexing."""
     out = []
     for line in lines:
-        regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+        try:
+            regex, include = GitIgnoreSpecPattern.pattern_to_regex(line)
+        except GitIgnorePatternError:
+            log.warning("ignore rule %r is not a pattern: passed over, as git does", line)
+            continue
         if regex is not None:
-            out.append((regex, bool(include)))
+            out.append((line, regex, bool(include)))
     return out
 
 
@@ -33,9 +43,9 @@ def globs_regex(globs: Iterable[str], flags: int = 0) -> re.Pattern[str]:
     GitIgnoreSpec matches it. Only for globs that include (no `!`): with them, a path matches
     if any glob does."""
     parts = _translated(globs)
-    if any(not include for _, include in parts):
+    if any(not include for _, _, include in parts):
         raise ValueError("a glob that excludes (`!`) cannot be joined with the others")
-    return _joined((regex for regex, _ in parts), flags)
+    return _joined((regex for _, regex, _ in parts), flags)
 
 
 class IgnoreRules:
@@ -44,14 +54,13 @@ class IgnoreRules:
     `!` lines, one regex; with them, pathspec decides line by line (the last match wins)."""
 
     def __init__(self, lines: Iterable[str]) -> None:
-        lines = list(lines)
         parts = _translated(lines)
         self._spec: pathspec.GitIgnoreSpec | None = None
         self._any: re.Pattern[str] | None = None
-        if all(include for _, include in parts):
-            self._any = _joined(regex for regex, _ in parts)
+        if all(include for _, _, include in parts):
+            self._any = _joined(regex for _, regex, _ in parts)
         else:
-            self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+            self._spec = pathspec.GitIgnoreSpec.from_lines(line for line, _, _ in parts)
 
     def verdict(self, path: str) -> bool | None:
         if self._any is not None:
