@@ -328,3 +328,22 @@ def test_a_function_that_does_the_work_ranks_above_a_one_line_option(
             assert h.score == pytest.approx(expected[h.symbol])
     finally:
         ws.close()
+
+
+def test_a_class_whose_own_code_lies_on_both_sides_of_a_method_is_one_hit(
+        tmp_path: Path) -> None:
+    """A class's fields, then methods, then more of its own code (overload signatures): two
+    runs of one definition in the outline, one hit in the results, at the better run."""
+    shutil.copy(DATA / "split_class" / "pool.ts", tmp_path / "pool.ts")
+    ws = Workspace([tmp_path], Settings(model="fake", watch=False))
+    try:
+        ws.sync()
+        store = ws.folders[0].store
+        runs = [d for d in outline("pool.ts", store.chunks_of_file("pool.ts"))
+                if d.name == "ConnectionPool"]
+        assert len(runs) == 2 and runs[0].key == runs[1].key  # premise: two runs apart
+        hits = ws.retriever.search("connection pool idle busy release broken connection", 10)
+        names = [h.symbol for h in hits]
+        assert names.count("ConnectionPool") == 1 and len(names) == len(set(names))
+    finally:
+        ws.close()

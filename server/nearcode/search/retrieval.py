@@ -253,7 +253,8 @@ class Retriever:
             d = self._outline(h, states).at(h.chunk_id)
             if d is None:  # changed since it was ranked: skip it
                 continue
-            ident = (h.root, h.path, d.chunk_ids[0])
+            # a symbol's runs apart (a class's own code on both sides of its methods) are one
+            ident = (h.root, h.path, d.key if isinstance(d.key, tuple) else d.chunk_ids[0])
             if ident not in best:  # its best chunk came first
                 prior = (ROLE_PRIOR.get(d.role, 1.0) * KIND_PRIOR.get(d.kind, 1.0)
                          if priors else 1.0)
