@@ -20,7 +20,7 @@ from nearcode.code.bodies import body_lines
 from nearcode.code.chunking import MAX_LINES, chunk_text
 from nearcode.code.roles import DECLARATION, DOC, EXAMPLE, GENERATED, IMPL, TEST, VENDOR, file_role
 from nearcode.config import Settings
-from nearcode.search import retrieval
+from nearcode.search import priors
 from nearcode.search.definitions import NAME_CHARS, outline
 from nearcode.search.similar import similar_at
 from nearcode.store.base import StoredChunk
@@ -205,10 +205,10 @@ def test_implementation_ranks_above_a_test_with_a_slightly_better_match(
         ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     query = "seconds to wait from a retry-after header"
     with monkeypatch.context() as m:
-        m.setattr(retrieval, "ROLE_PRIOR", {})
+        m.setattr(priors, "ROLE_PRIOR", {})
         raw = {h.path: h.score for h in ws.retriever.search(query, 10)}
     assert raw["tests/test_retry.py"] > raw["src/retry.py"]  # premise: the test matches better
-    prior = retrieval.ROLE_PRIOR[TEST]
+    prior = priors.ROLE_PRIOR[TEST]
     assert raw["tests/test_retry.py"] * prior < raw["src/retry.py"]  # ... by less than the prior
     hits = ws.retriever.search(query, 10)
     paths = [h.path for h in hits]
@@ -312,12 +312,12 @@ def test_a_function_that_does_the_work_ranks_above_a_one_line_option(
         ws.sync()
         assert lexical.is_question(query) == question
         with monkeypatch.context() as m:
-            m.setattr(retrieval, "THIN_PRIOR", 1.0)
-            m.setattr(retrieval, "QUESTION_SHORT_PRIOR", 1.0)
+            m.setattr(priors, "THIN_PRIOR", 1.0)
+            m.setattr(priors, "QUESTION_SHORT_PRIOR", 1.0)
             raw = {h.symbol: (h.score, body_lines(h.text))
                    for h in ws.retriever.search(query, 10)}
         option, work = "Client.redirect_policy", "follow_redirects"
-        expected = {name: score * retrieval.body_prior(body, question)
+        expected = {name: score * priors.body_prior(body, question)
                     for name, (score, body) in raw.items()}
         assert raw[option][0] > raw[work][0]  # premise: the one-liner's doc matches better
         assert raw[option][1] == 1 and raw[work][1] > 1  # premise: one line against several
@@ -345,5 +345,32 @@ def test_a_class_whose_own_code_lies_on_both_sides_of_a_method_is_one_hit(
         hits = ws.retriever.search("connection pool idle busy release broken connection", 10)
         names = [h.symbol for h in hits]
         assert names.count("ConnectionPool") == 1 and len(names) == len(set(names))
+    finally:
+        ws.close()
+
+
+def test_for_a_question_a_declaration_counts_as_a_function_with_no_body(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interface whose doc matches a question better than the function that does the work
+    comes after it: for a question a declaration counts as a function with no body does."""
+    shutil.copy(DATA / "one_liners" / "retry.ts", tmp_path / "retry.ts")
+    ws = Workspace([tmp_path], Settings(model="fake", watch=False))
+    query = "how many retries does a failed request get, and what delay between retries?"
+    try:
+        ws.sync()
+        with monkeypatch.context() as m:  # every prior of a question at 1: the raw scores
+            m.setattr(priors, "QUESTION_SHORT_PRIOR", 1.0)
+            raw = {h.symbol: h for h in ws.retriever.search(query, 10)}
+        decl, work = raw["RetryOptions"], raw["retryRequest"]
+        assert decl.score > work.score and decl.kind == "interface"  # premise
+        assert priors.kind_prior(decl.kind, True) == priors.body_prior(0, True) < \
+            priors.kind_prior(decl.kind, False)
+        expected = {decl.symbol: decl.score * priors.kind_prior(decl.kind, True),
+                    work.symbol: work.score * priors.body_prior(body_lines(work.text), True)}
+        hits = [h for h in ws.retriever.search(query, 10) if h.symbol in expected]
+        assert [h.symbol for h in hits] == sorted(expected, key=lambda s: -expected[s])
+        assert hits[0].symbol == work.symbol
+        for h in hits:
+            assert h.score == pytest.approx(expected[h.symbol])
     finally:
         ws.close()

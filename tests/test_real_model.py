@@ -13,7 +13,7 @@ from helpers import DATA
 from nearcode.app.workspace import Workspace
 from nearcode.config import Settings
 from nearcode.embed.registry import BASE_MODEL_NAME, SHIPPED_MODEL_NAME, resolve
-from nearcode.search import retrieval
+from nearcode.search import priors
 
 pytestmark = pytest.mark.slow
 
@@ -74,11 +74,11 @@ def _ranks(ws: Workspace) -> dict[str, int | None]:
 def test_docstring_queries_rank_their_functions_high(
         ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """The model alone (no one-line prior) puts every function in the top 3; search as
-    shipped keeps every one in the top 5: the one-line prior (search/retrieval.THIN_PRIOR)
+    shipped keeps every one in the top 5: the one-line prior (search/priors.THIN_PRIOR)
     lets a longer function that matches nearly as well pass a one-line implementation
     (`batched`, a list comprehension)."""
     with monkeypatch.context() as m:
-        m.setattr(retrieval, "THIN_PRIOR", 1.0)
+        m.setattr(priors, "THIN_PRIOR", 1.0)
         ranks = _ranks(ws)
     assert all(r is not None and r <= 3 for r in ranks.values()), ranks
     assert sum(1 / r for r in ranks.values() if r) / len(ranks) >= 0.8, ranks

@@ -15,7 +15,7 @@ from nearcode.code import lexical
 from nearcode.code.likeness import code_tokens, lexical_similarity, resemblance
 from nearcode.config import Settings
 from nearcode.embed.fake import FakeEmbedder, fake_tokens
-from nearcode.search import retrieval
+from nearcode.search import priors, retrieval
 from nearcode.search.fusion import RRF_K, fuse_scores, rrf
 from nearcode.search.retrieval import (
     LIKENESS_POOL,
@@ -114,7 +114,7 @@ def test_fusion_is_weighted_score_fusion(tmp_path: Path, monkeypatch: pytest.Mon
     # best by BM25, since 'beta' is rare (idf) and x's repeated 'alpha' saturates (k1).
     # Every function here is one line: the one-line prior (tested in test_definitions.py)
     # would scale them all alike.
-    monkeypatch.setattr(retrieval, "THIN_PRIOR", 1.0)
+    monkeypatch.setattr(priors, "THIN_PRIOR", 1.0)
     fillers = ["red green blue", "cat dog bird", "one two three", "sun moon star",
                "north south east", "salt pepper oil"]
     root = write_tree(tmp_path / "ws", {

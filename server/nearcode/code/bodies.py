@@ -2,7 +2,7 @@
 
 A body of one line (an accessor, a setter, a builder option, a call handed on) documents
 behaviour that other code implements; search ranks such a definition a little below one that
-does the work (search/retrieval.body_prior: for a question, a short body too).
+does the work (search/priors.body_prior: for a question, a short body too).
 """
 
 from __future__ import annotations

@@ -25,12 +25,13 @@ import numpy as np
 
 from ..code import lexical
 from ..code.likeness import Tokens, code_tokens, lexical_similarity, resemblance
-from ..code.roles import IMPL, ROLES, without_tests
+from ..code.roles import IMPL, without_tests
 from ..config import Settings
 from ..embed.base import Embedder
 from ..store.base import FileState, Filter, IndexStore, StoredChunk
 from .definitions import Definition, Outline
 from .fusion import fuse_scores
+from .priors import body_prior, kind_prior, role_prior
 
 log = logging.getLogger(__name__)
 
@@ -55,50 +56,6 @@ MAX_QUERY_CHARS = 100_000  # a longer query is refused (input, not a document to
 CHUNKS_PER_HIT = 3  # chunks ranked per definition hit asked for ...
 MIN_CHUNKS = 30  # ... and at least this many
 OUTLINES_KEPT = 512  # files whose outline (chunks grouped into definitions) is kept
-
-# How much a match in a file that is not implementation code counts, relative to the same match
-# in implementation (a prior, not a filter: a test that matches twice as well still comes
-# first), and a match in a definition that is not a function or method (a type, a class's own
-# code, a constant, module code) relative to one in a function. Measured per project on the
-# realistic questions (bench/questions/results/priors.md): MRR@10 rose in 4 of 5 projects and
-# fell in none at each step down to 0.4 and 0.7; leave-one-project-out picks the lowest values
-# tried for every project. The set has no question whose answer is a test or a type, so it
-# cannot measure the cost of going lower: the role prior stops at 0.5, where a test that
-# matches twice as well as any implementation still comes first.
-SECONDARY_PRIOR = 0.5
-ROLE_PRIOR = {role: SECONDARY_PRIOR for role in ROLES if role != IMPL}
-NOT_CALLABLE_PRIOR = 0.7
-KIND_PRIOR = {kind: NOT_CALLABLE_PRIOR for kind in (
-    "class", "interface", "enum", "struct", "type", "constant", "variable", "property", "macro",
-    "module", "code")}
-# A text query's match in a function of one line (an accessor, a builder option, a call handed
-# on: code/bodies.py) relative to one in a function that does the work: a question asks how
-# something is done, and the one-liner's doc often describes what another function does. With
-# nearcode-code-v2, tried at 0.85 and 0.7: the realistic questions' MRR@10 rose in 4 of 5
-# projects (sanic 0.756 -> 0.800, ajv 0.679 -> 0.702, kong 0.469 -> 0.505, undici level) and fell
-# in isahc (0.626 -> 0.604: one answer from rank 1 to 2); leave-one-project-out picks 0.7 for
-# every project; shared bench A rose in all 4 packages (0.561 -> 0.571). findSimilar leaves it
-# out (a one-line function's copy is one line too).
-THIN_PRIOR = 0.7
-# A question ("how does it follow redirects?", code/lexical.is_question) asks for the code that
-# does the work, and its best match is often a short function whose doc describes it: a builder
-# option, an accessor, a constructor that keeps its arguments, a small helper beside the work.
-# For a question, a function's match counts QUESTION_SHORT_PRIOR at a one-line body, rising in
-# a straight line to 1 at QUESTION_FULL_BODY lines. Chosen leave-one-project-out on the
-# realistic questions (bench/questions/results/priors.md): each held-out project rose (MRR@10
-# 0.647 -> 0.730 over all); docstring-like queries (shared bench A) keep the one-line prior
-# alone: the same prior for them fell there (0.571 -> 0.510).
-QUESTION_SHORT_PRIOR = 0.5
-QUESTION_FULL_BODY = 20
-
-
-def body_prior(body: int, question: bool) -> float:
-    """How much a text query's match in a function with `body` lines of code counts."""
-    if not question:
-        return THIN_PRIOR if body <= 1 else 1.0
-    rise = min(1.0, max(0, body - 1) / max(1, QUESTION_FULL_BODY - 1))
-    return QUESTION_SHORT_PRIOR + (1 - QUESTION_SHORT_PRIOR) * rise
-
 
 @dataclass(frozen=True)
 class Weights:
@@ -236,7 +193,7 @@ class Retriever:
 
         `priors=False` (completion context): no role or kind prior; the code a completion needs
         is often a class or a constant, and shared/bench C fell 0.540 -> 0.522 with them."""
-        best: dict[tuple[Path, str, int], tuple[float, Hit, Definition]] = {}
+        best: dict[tuple[Path, str, object], tuple[float, Hit, Definition]] = {}
         states: dict[Path, dict[str, FileState]] = {}  # one read per folder, not one per hit
         # the best score still to come: with priors of at most 1 and no likeness, a definition
         # never scores above its best chunk, so once `limit` chosen ones beat every chunk left,
@@ -256,8 +213,7 @@ class Retriever:
             # a symbol's runs apart (a class's own code on both sides of its methods) are one
             ident = (h.root, h.path, d.key if isinstance(d.key, tuple) else d.chunk_ids[0])
             if ident not in best:  # its best chunk came first
-                prior = (ROLE_PRIOR.get(d.role, 1.0) * KIND_PRIOR.get(d.kind, 1.0)
-                         if priors else 1.0)
+                prior = (role_prior(d.role) * kind_prior(d.kind, question) if priors else 1.0)
                 if priors and likeness is None and d.body is not None:
                     prior *= body_prior(d.body, question)
                 score = h.score
